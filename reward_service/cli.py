@@ -1,0 +1,128 @@
+"""Command line: ``reward-service score IN -o OUT`` (offline scoring of JSONL requests)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import ExitStack
+from typing import BinaryIO
+
+from tqdm import tqdm
+
+from reward_service.jsonl import parse_request_line, result_line
+from reward_service.service import RewardService
+from reward_service.settings import Settings, SymbolicSettings
+from reward_service.types import ScoreRequest, ScoreResult
+
+IN_FLIGHT_BATCHES = 2
+"""Batches scored concurrently, so workers stay busy while the next batch is read."""
+
+
+def _batches(stream: BinaryIO, size: int) -> Iterator[list[ScoreRequest | ScoreResult]]:
+    batch: list[ScoreRequest | ScoreResult] = []
+    for number, raw in enumerate(stream, start=1):
+        batch.append(parse_request_line(raw.rstrip(b"\r\n"), number))
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def _score_lines(
+    service: RewardService, parsed: list[ScoreRequest | ScoreResult]
+) -> list[ScoreResult]:
+    requests = [p for p in parsed if isinstance(p, ScoreRequest)]
+    scored = iter(await service.score_batch(requests))
+    return [p if isinstance(p, ScoreResult) else next(scored) for p in parsed]
+
+
+async def _scored_batches(
+    service: RewardService, batches: Iterator[list[ScoreRequest | ScoreResult]]
+) -> AsyncIterator[list[ScoreResult]]:
+    pending: list[asyncio.Task[list[ScoreResult]]] = []
+    for batch in batches:
+        pending.append(asyncio.create_task(_score_lines(service, batch)))
+        if len(pending) >= IN_FLIGHT_BATCHES:
+            yield await pending.pop(0)
+    for task in pending:
+        yield await task
+
+
+def summary(counts: Counter[tuple[str, str, str]], total: int, seconds: float) -> str:
+    """Counts by status, verdict and reason, and throughput, as printed on stderr."""
+    lines = [f"scored {total} requests in {seconds:.2f}s ({total / max(seconds, 1e-9):.1f}/s)"]
+    for (status, verdict, reason), n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        lines.append(f"  {n:8d}  {status:<10} {verdict:<9} {reason}")
+    return "\n".join(lines)
+
+
+async def run_score(
+    source: BinaryIO, sink: BinaryIO, settings: Settings, batch_size: int, progress: bool
+) -> Counter[tuple[str, str, str]]:
+    """Score every line of ``source`` into ``sink``, in order; return the outcome counts."""
+    counts: Counter[tuple[str, str, str]] = Counter()
+    service = RewardService(settings)
+    bar = tqdm(unit="req", disable=not progress, file=sys.stderr, dynamic_ncols=True)
+    try:
+        async for results in _scored_batches(service, _batches(source, batch_size)):
+            for result in results:
+                sink.write(result_line(result))
+                counts[(result.status, result.verdict or "-", result.reason)] += 1
+            sink.flush()
+            bar.update(len(results))
+    finally:
+        bar.close()
+        service.close()
+    return counts
+
+
+def _score_command(args: argparse.Namespace) -> int:
+    overrides = {}
+    if args.workers is not None:
+        overrides["workers"] = args.workers
+    if args.task_timeout is not None:
+        overrides["task_timeout_s"] = args.task_timeout
+    settings = Settings()
+    if overrides:
+        symbolic = SymbolicSettings(**{**settings.symbolic.model_dump(), **overrides})
+        settings = settings.model_copy(update={"symbolic": symbolic})
+    with ExitStack() as stack:
+        source = sys.stdin.buffer if args.input == "-" else stack.enter_context(
+            open(args.input, "rb"))
+        sink = sys.stdout.buffer if args.output == "-" else stack.enter_context(
+            open(args.output, "wb"))
+        started = time.perf_counter()
+        progress = sys.stderr.isatty() and not args.quiet
+        counts = asyncio.run(run_score(source, sink, settings, args.batch_size, progress))
+    if not args.quiet:
+        print(summary(counts, counts.total(), time.perf_counter() - started), file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reward-service", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    score = commands.add_parser(
+        "score", help="score JSONL requests offline, one result line per input line")
+    score.add_argument("input", help="JSONL requests, '-' for stdin")
+    score.add_argument("-o", "--output", required=True, help="JSONL results, '-' for stdout")
+    score.add_argument("--batch-size", type=int, default=256)
+    score.add_argument("--workers", type=int, help="verifier worker processes")
+    score.add_argument("--task-timeout", type=float, help="seconds per verification task")
+    score.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    score.set_defaults(handler=_score_command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Text normalisation shared by answer extraction and gold canonicalisation."""
+
+from __future__ import annotations
+
+import re
+
+# Full-width ASCII (U+FF01-U+FF5E) maps to ASCII; plus the ideographic space and the Unicode
+# math symbols models write instead of LaTeX.
+_TRANSLATION: dict[int, str] = {code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}
+_TRANSLATION.update(
+    {
+        0x3000: " ",
+        ord("、"): ",",
+        ord("−"): "-",
+        ord("–"): "-",
+        ord("×"): r"\times ",
+        ord("÷"): r"\div ",
+        ord("≤"): r"\le ",
+        ord("≥"): r"\ge ",
+        ord("≠"): r"\ne ",
+        ord("π"): r"\pi ",
+        ord("∞"): r"\infty ",
+        ord("√"): r"\sqrt",
+        ord("°"): r"^\circ ",
+        ord("∈"): r"\in ",
+        ord("∪"): r"\cup ",
+        ord("∩"): r"\cap ",
+        ord("\u00a0"): " ",
+    }
+)
+
+_DELIMITERS = (("$$", "$$"), ("$", "$"), (r"\(", r"\)"), (r"\[", r"\]"))
+_TRAILING = " \t\r\n.。,，;；:：!！"
+_SPACE_RUN = re.compile(r"\s+")
+# "1 000", "1\,000", "1{,}000" as a whole answer: digit-group separators, not a list.
+_GROUPED_NUMBER = re.compile(r"-?\d{1,3}(?:(?:\\,|\\ |\{,\}| )\d{3})+(?:\.\d+)?")
+_GROUP_SEPARATOR = re.compile(r"\\,|\\ |\{,\}| ")
+_ANGLE_TAG = re.compile(r"<[a-z]{1,10}>\s*$")
+
+
+def to_halfwidth(text: str) -> str:
+    """Full-width digits, letters and punctuation to ASCII; Unicode math symbols to LaTeX."""
+    return text.translate(_TRANSLATION)
+
+
+def canonical_answer(text: str) -> str:
+    """The form in which two answers that are written the same compare equal.
+
+    Strips math delimiters, trailing sentence punctuation and end tags (``<eoa>``), collapses
+    whitespace, maps full-width forms, and removes digit-group separators from a lone number.
+    It never changes the value an answer denotes.
+    """
+    text = to_halfwidth(text).replace("~", " ")
+    text = _ANGLE_TAG.sub("", text.strip())
+    text = _SPACE_RUN.sub(" ", text).strip(_TRAILING)
+    changed = True
+    while changed:
+        changed = False
+        for opening, closing in _DELIMITERS:
+            if (
+                len(text) > len(opening) + len(closing)
+                and text.startswith(opening)
+                and text.endswith(closing)
+                and opening not in text[len(opening) : -len(closing)]
+            ):
+                text = text[len(opening) : -len(closing)].strip().strip(_TRAILING)
+                changed = True
+    text = text.replace(r"\dfrac", r"\frac").replace(r"\tfrac", r"\frac")
+    if _GROUPED_NUMBER.fullmatch(text):
+        text = _GROUP_SEPARATOR.sub("", text)
+    return text

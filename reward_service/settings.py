@@ -1,0 +1,87 @@
+"""One typed settings object for every knob, validated once at start-up.
+
+Environment variables use the prefix ``REWARD_SERVICE_`` and ``__`` for nesting, e.g.
+``REWARD_SERVICE_SYMBOLIC__TASK_TIMEOUT_S=3`` or ``REWARD_SERVICE_REWARDS__FILTERED=-0.5``.
+Unknown fields are rejected, so a misspelt setting fails at start-up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from reward_service.rewards import RewardTable
+
+
+class RepetitionSettings(BaseModel):
+    """Thresholds of the repetition filter; see ``pipeline/repetition.py`` for the rule."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    chunk_bytes: int = Field(512, ge=64)
+    """Size of the UTF-8 chunks whose novelty is measured."""
+    novelty_threshold: float = Field(0.20, gt=0, lt=1)
+    """A chunk is repeated when it compresses below this fraction of its size given the
+    preceding text."""
+    min_run_bytes: int = Field(4096, ge=128)
+    """A span is repetitive when consecutive repeated chunks cover at least this many bytes."""
+
+
+class SymbolicSettings(BaseModel):
+    """The Math-Verify worker pool and its comparison settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1)
+    task_timeout_s: float = Field(5.0, gt=0)
+    """Hard wall-clock deadline per verification task; the worker is killed past it."""
+    worker_memory_mb: int = Field(2048, ge=256)
+    """Address-space limit of each worker process (RLIMIT_AS)."""
+    worker_max_tasks: int = Field(2000, ge=1)
+    """A worker is replaced after this many tasks, bounding slow leaks."""
+    float_rounding: int = Field(6, ge=0)
+    numeric_precision: int = Field(15, ge=1)
+    strict: bool = True
+
+
+class Settings(BaseSettings):
+    """Everything configurable about the service."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="REWARD_SERVICE_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    rewards: RewardTable = RewardTable()
+    repetition: RepetitionSettings = RepetitionSettings()
+    symbolic: SymbolicSettings = SymbolicSettings()
+    max_response_bytes: int = Field(1_000_000, ge=1)
+    """Longer responses (UTF-8 bytes) are ``unscorable/too_large`` without being read."""
+    max_answer_chars: int = Field(1_000, ge=1)
+    """An extracted final answer longer than this is ``unscorable/too_large``."""
+    max_candidates: int = Field(8, ge=1)
+    """More distinct boxed answers than this in one answer span is hedging, without checking."""
+    routing_rules: dict[str, Literal["symbolic", "judge"]] = Field(default_factory=dict)
+    """``data_source`` glob pattern → ``symbolic`` | ``judge``; the first matching pattern wins."""
+    cache_size: int = Field(100_000, ge=0)
+    """Entries of the in-process LRU cache (0 disables it)."""
+
+    def config_hash(self) -> str:
+        """A short hash of every setting that can change a verdict or reward."""
+        relevant = self.model_dump_json(
+            include={
+                "rewards": True,
+                "repetition": True,
+                "symbolic": {"float_rounding", "numeric_precision", "strict"},
+                "max_answer_chars": True,
+                "max_candidates": True,
+                "routing_rules": True,
+            }
+        )
+        return hashlib.sha256(relevant.encode()).hexdigest()[:12]

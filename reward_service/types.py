@@ -1,0 +1,163 @@
+"""Transport-free domain types: what a caller sends and what it gets back (DESIGN.md §1).
+
+Every front door (offline CLI, HTTP, gRPC) converts its wire format to :class:`ScoreRequest`
+and :class:`ScoreResult` and nothing else, so all of them return identical results.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+
+class Status(StrEnum):
+    """The field trainers mask on."""
+
+    SCORED = "scored"
+    """A correctness verdict was reached; ``reward`` is set."""
+    FILTERED = "filtered"
+    """The response failed the format or repetition filter; it gets the filter penalty."""
+    UNSCORABLE = "unscorable"
+    """The service could not decide (timeout, bad gold, no judge, ...); ``reward`` is null."""
+
+
+class Verdict(StrEnum):
+    CORRECT = "correct"
+    INCORRECT = "incorrect"
+    PARTIAL = "partial"
+    """Some, not all, parts of a multi-part answer are correct."""
+
+
+class Route(StrEnum):
+    """Which checker decided (or would have decided) the verdict."""
+
+    SYMBOLIC = "symbolic"
+    JUDGE = "judge"
+    NONE = "none"
+    """No checker ran: the request was rejected or filtered before routing."""
+
+
+class RouteHint(StrEnum):
+    AUTO = "auto"
+    SYMBOLIC = "symbolic"
+    JUDGE = "judge"
+
+
+class Template(StrEnum):
+    """How the response is laid out."""
+
+    R1 = "r1"
+    """``<think>…</think>`` then the answer span (the opening tag may sit in the prompt)."""
+    PLAIN = "plain"
+    """No thinking span: the whole response is the answer span."""
+
+
+class Reason(StrEnum):
+    """Why a result is what it is. Prefixes group them: ``format.*`` and ``repetition.*`` are
+    filter reasons, ``answer.*`` explain a scored verdict, the rest explain ``unscorable``."""
+
+    # filtered
+    FORMAT_MISSING_THINK_OPEN = "format.missing_think_open"
+    FORMAT_MISSING_THINK_CLOSE = "format.missing_think_close"
+    FORMAT_MULTIPLE_THINK = "format.multiple_think"
+    FORMAT_TEXT_BEFORE_THINK = "format.text_before_think"
+    FORMAT_EMPTY_ANSWER = "format.empty_answer"
+    REPETITION_THINKING = "repetition.thinking"
+    REPETITION_ANSWER = "repetition.answer"
+    # scored
+    ANSWER_EQUIVALENT = "answer.equivalent"
+    ANSWER_NOT_EQUIVALENT = "answer.not_equivalent"
+    ANSWER_MISSING = "answer.missing"
+    ANSWER_HEDGED = "answer.hedged"
+    ANSWER_UNPARSABLE = "answer.unparsable"
+    ANSWER_PARTS_MISMATCH = "answer.parts_mismatch"
+    ANSWER_SOME_PARTS_WRONG = "answer.some_parts_wrong"
+    # unscorable
+    TIMEOUT = "timeout"
+    INVALID_GOLD = "invalid_gold"
+    INVALID_REQUEST = "invalid_request"
+    TOO_LARGE = "too_large"
+    VERIFIER_ERROR = "verifier_error"
+    JUDGE_NOT_CONFIGURED = "judge_not_configured"
+
+
+NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
+
+
+class GoldParts(BaseModel):
+    """A multi-part gold answer: one entry per blank/sub-question, each a string or a list of
+    accepted alternatives."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    parts: list[NonEmptyStr | list[NonEmptyStr]] = Field(min_length=1)
+
+
+Gold = NonEmptyStr | list[NonEmptyStr] | GoldParts
+"""A string, a list of accepted alternatives, or ``{"parts": [...]}`` for several blanks."""
+
+
+class ScoreRequest(BaseModel):
+    """One response to score. Unknown fields are rejected so a typo fails loudly."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str | int | None = None
+    """Echoed back unchanged."""
+    response: str
+    """The model's generated text (for R1 templates, everything after the prompt)."""
+    gold: Gold
+    problem: str | None = None
+    """Problem text; the LLM judge needs it."""
+    data_source: str | None = None
+    """Dataset name; routing rules may match on it."""
+    think_in_prompt: bool = False
+    """True when the opening ``<think>`` tag was part of the prompt (R1-style chat templates)."""
+    template: Template = Template.R1
+    route: RouteHint = RouteHint.AUTO
+
+
+class PartResult(BaseModel):
+    """The verdict on one part of a multi-part answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int
+    verdict: Verdict | None
+    """None when that part could not be decided."""
+    extracted_answer: str | None
+
+
+class Provenance(BaseModel):
+    """What produced a result, so offline and online scores can be compared."""
+
+    model_config = ConfigDict(frozen=True)
+
+    service_version: str
+    verifier_versions: dict[str, str]
+    judge_model: str | None
+    config_hash: str
+
+
+class ScoreResult(BaseModel):
+    """The outcome for one request. ``reward`` is null exactly when ``status`` is unscorable."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str | int | None
+    status: Status
+    verdict: Verdict | None
+    reason: Reason
+    reward: float | None
+    route: Route
+    route_reason: str | None = None
+    """Why this route: ``hint``, ``rule:<pattern>`` or ``gold_shape``."""
+    extracted_answer: str | None = None
+    parts: list[PartResult] | None = None
+    cached: bool = False
+    elapsed_ms: float = 0.0
+    detail: str | None = None
+    """Human-readable detail for errors (e.g. the validation message of a malformed request)."""
+    provenance: Provenance | None = None

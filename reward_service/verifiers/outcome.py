@@ -1,0 +1,18 @@
+"""The outcome of one (gold, answer) comparison, as it crosses the process boundary."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class Outcome(IntEnum):
+    """Only this small integer leaves a worker: never a sympy object or its string."""
+
+    EQUAL = 1
+    NOT_EQUAL = 2
+    ANSWER_UNPARSABLE = 3
+    GOLD_UNPARSABLE = 4
+    TIMEOUT = 5
+    """The parent killed the worker at the task's deadline."""
+    ERROR = 6
+    """The worker raised or died (out of memory, crash)."""

@@ -1,0 +1,58 @@
+"""Symbolic verifier: Math-Verify + sympy in a killable worker pool (DESIGN.md §2)."""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import version
+
+from reward_service.settings import SymbolicSettings
+from reward_service.verifiers import symbolic_task
+from reward_service.verifiers.outcome import Outcome
+from reward_service.verifiers.pool import TaskTimeout, WorkerDied, WorkerPool
+
+log = logging.getLogger(__name__)
+
+VERIFIER_PACKAGES = ("math-verify", "sympy", "latex2sympy2_extended")
+
+
+def verifier_versions() -> dict[str, str]:
+    """Installed versions of the packages that decide symbolic verdicts."""
+    return {name: version(name) for name in VERIFIER_PACKAGES}
+
+
+class SymbolicVerifier:
+    """Compares canonical answer strings; every comparison has a hard deadline."""
+
+    def __init__(self, settings: SymbolicSettings) -> None:
+        self._settings = settings
+        self._pool = WorkerPool(
+            settings.workers,
+            max_tasks=settings.worker_max_tasks,
+            initializer=symbolic_task.init_worker,
+            initargs=(settings.worker_memory_mb,),
+            preload=(symbolic_task.__name__,),
+        )
+
+    @property
+    def restarts(self) -> int:
+        return self._pool.restarts
+
+    async def check(self, gold: str, answer: str) -> Outcome:
+        """The outcome of comparing ``answer`` with ``gold``; never raises for bad input."""
+        s = self._settings
+        try:
+            return await self._pool.run(
+                symbolic_task.check, gold, answer, s.float_rounding, s.numeric_precision,
+                s.strict, timeout=s.task_timeout_s,
+            )
+        except TaskTimeout:
+            return Outcome.TIMEOUT
+        except WorkerDied as error:
+            log.warning("verifier worker died: %s", error)
+            return Outcome.ERROR
+        except Exception as error:  # an exception raised inside the worker (e.g. MemoryError)
+            log.warning("verifier task failed: %s", type(error).__name__)
+            return Outcome.ERROR
+
+    def close(self) -> None:
+        self._pool.close()
