@@ -13,12 +13,18 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from reward_service import __version__
 from reward_service.cache.base import Cache
 from reward_service.cache.keys import symbolic_key
 from reward_service.cache.memory import MemoryCache
-from reward_service.pipeline.extraction import Extraction, extract_answer, split_parts
+from reward_service.pipeline.extraction import (
+    Extraction,
+    Source,
+    extract_answer,
+    split_parts,
+)
 from reward_service.pipeline.normalize import canonical_answer
 from reward_service.pipeline.repetition import is_repetitive
 from reward_service.pipeline.routing import RouteDecision, decide_route
@@ -39,9 +45,21 @@ from reward_service.verdicts import Decision, combine_parts, decide_part
 from reward_service.verifiers.outcome import Outcome
 from reward_service.verifiers.symbolic import SymbolicVerifier, verifier_versions
 
-Part = tuple[tuple[str, ...], tuple[str, ...]]
-"""(accepted canonical golds, canonical candidates) for one blank."""
 Pair = tuple[str, str]
+
+
+class Part(NamedTuple):
+    """The symbolic work for one blank."""
+
+    golds: tuple[str, ...]
+    """Accepted canonical golds."""
+    candidates: tuple[str, ...]
+    """Canonical candidate answers (several: a list answer or hedging)."""
+    joined: str | None
+    """The candidates read as one list answer, when they were written as one."""
+
+    def answers(self) -> tuple[str, ...]:
+        return (*self.candidates, self.joined) if self.joined is not None else self.candidates
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,23 +163,23 @@ class RewardService:
             return _Outcome(Status.FILTERED, Reason.REPETITION_THINKING)
         if is_repetitive(spans.answer, settings.repetition):
             return _Outcome(Status.FILTERED, Reason.REPETITION_ANSWER)
-        route = decide_route(request, settings.routing_rules)
-        extraction = extract_answer(spans.answer)
+        golds = _canonical_golds(request.gold)
+        if isinstance(golds, str):
+            return _Outcome(Status.UNSCORABLE, Reason.INVALID_GOLD, detail=golds)
+        route = decide_route(request, golds, settings.routing_rules)
+        extraction = extract_answer(spans.answer, request.problem)
         if route.route is Route.JUDGE:
             return _Outcome(
                 Status.UNSCORABLE, Reason.JUDGE_NOT_CONFIGURED, route=route, extraction=extraction,
                 detail="judge-routed request and no judge is configured",
             )
-        return self._symbolic_work(request, route, extraction)
+        return self._symbolic_work(golds, route, extraction)
 
     def _symbolic_work(
-        self, request: ScoreRequest, route: RouteDecision, extraction: Extraction | None
+        self, golds: tuple[tuple[str, ...], ...], route: RouteDecision,
+        extraction: Extraction | None,
     ) -> _Outcome | _SymbolicWork:
         settings = self.settings
-        golds = _canonical_golds(request.gold)
-        if golds is None:
-            return _Outcome(Status.UNSCORABLE, Reason.INVALID_GOLD, route=route,
-                            extraction=extraction, detail="gold answer is empty")
 
         def scored_incorrect(reason: Reason, detail: str | None = None) -> _Outcome:
             return _Outcome(Status.SCORED, reason, Verdict.INCORRECT, route, extraction, detail)
@@ -171,17 +189,16 @@ class RewardService:
         candidates = extraction.candidates
         if len(candidates) > settings.max_candidates:
             return scored_incorrect(Reason.ANSWER_HEDGED, f"{len(candidates)} distinct answers")
-        if any(len(c) > settings.max_answer_chars for c in candidates):
+        if any(len(a) > settings.max_answer_chars for a in (*candidates, extraction.joined or "")):
             return _Outcome(Status.UNSCORABLE, Reason.TOO_LARGE, route=route,
                             extraction=extraction,
                             detail=f"answer exceeds {settings.max_answer_chars} characters")
-        per_part = _candidates_per_part(candidates, len(golds))
-        if per_part is None:
+        parts = _parts(golds, extraction)
+        if parts is None:
             return scored_incorrect(
                 Reason.ANSWER_PARTS_MISMATCH,
                 f"{len(golds)} parts expected, answer has {len(candidates)}",
             )
-        parts = tuple(zip(golds, per_part, strict=True))
         return _SymbolicWork(route, extraction, parts, symbolic_key(parts, self._verifier_tag))
 
     async def _compare(self, pairs: set[Pair]) -> dict[Pair, Outcome]:
@@ -220,8 +237,8 @@ class RewardService:
         parts = None
         if decision.part_verdicts is not None:
             parts = [
-                PartResult(index=i, verdict=verdict, extracted_answer=candidates[-1])
-                for i, (verdict, (_, candidates)) in enumerate(
+                PartResult(index=i, verdict=verdict, extracted_answer=part.candidates[-1])
+                for i, (verdict, part) in enumerate(
                     zip(decision.part_verdicts, stage.parts, strict=True)
                 )
             ]
@@ -241,48 +258,60 @@ class RewardService:
         )
 
 
-def _canonical_golds(gold: str | list[str] | GoldParts) -> tuple[tuple[str, ...], ...] | None:
-    """Accepted canonical golds per part; None if any part has no non-empty gold."""
+def _canonical_golds(gold: str | list[str] | GoldParts) -> tuple[tuple[str, ...], ...] | str:
+    """Accepted canonical golds per part, or why the gold cannot be used."""
     if isinstance(gold, GoldParts):
         raw_parts = [[p] if isinstance(p, str) else p for p in gold.parts]
     else:
         raw_parts = [[gold] if isinstance(gold, str) else gold]
     parts = []
     for alternatives in raw_parts:
-        canonical = tuple(dict.fromkeys(c for c in map(_canonical_gold, alternatives) if c))
-        if not canonical:
-            return None
-        parts.append(canonical)
+        canonical = []
+        for alternative in alternatives:
+            extraction = extract_answer(alternative) if "box" in alternative else None
+            if extraction is not None and extraction.source is Source.BOXED:
+                # A gold written as a solution counts by what it boxes. Several boxes count as
+                # one list only when written as one; otherwise the gold is ambiguous.
+                if len(extraction.candidates) == 1:
+                    canonical.append(extraction.final)
+                elif extraction.joined is not None:
+                    canonical.append(extraction.joined)
+                else:
+                    return "gold has several boxed answers that do not form one list"
+            else:
+                canonical.append(canonical_answer(alternative))
+        accepted = tuple(dict.fromkeys(c for c in canonical if c))
+        if not accepted:
+            return "gold answer is empty"
+        parts.append(accepted)
     return tuple(parts)
 
 
-def _canonical_gold(gold: str) -> str:
-    """A gold written as a full answer (``\\boxed{7}``, ``$7$``) is reduced to ``7``."""
-    extraction = extract_answer(gold) if "\\boxed" in gold or "\\fbox" in gold else None
-    if extraction is not None and len(extraction.candidates) == 1:
-        return extraction.final
-    return canonical_answer(gold)
-
-
-def _candidates_per_part(
-    candidates: tuple[str, ...], count: int
-) -> tuple[tuple[str, ...], ...] | None:
-    if count == 1:
-        return (candidates,)
-    if len(candidates) == count:
-        return tuple((c,) for c in candidates)
-    if len(candidates) == 1:
-        pieces = split_parts(candidates[0], count)
-        return tuple((p,) for p in pieces) if pieces is not None else None
-    return None
+def _parts(golds: tuple[tuple[str, ...], ...], extraction: Extraction) -> tuple[Part, ...] | None:
+    """Pair each blank's golds with its candidates: one blank takes every candidate; several
+    blanks take one box each, or the pieces of a single answer split at ``;`` or ``,``."""
+    candidates = extraction.candidates
+    if len(golds) == 1:
+        return (Part(golds[0], candidates, extraction.joined),)
+    if len(candidates) == len(golds):
+        per_part: tuple[str, ...] | None = candidates
+    elif len(candidates) == 1:
+        per_part = split_parts(candidates[0], len(golds))
+    else:
+        per_part = None
+    if per_part is None:
+        return None
+    return tuple(Part(g, (c,), None) for g, c in zip(golds, per_part, strict=True))
 
 
 def _pairs(work: _SymbolicWork) -> set[Pair]:
-    return {(g, c) for golds, candidates in work.parts for g in golds for c in candidates}
+    return {(g, a) for part in work.parts for g in part.golds for a in part.answers()}
 
 
 def _decide(work: _SymbolicWork, outcomes: dict[Pair, Outcome]) -> Decision:
     def lookup(gold: str, candidate: str) -> Outcome:
         return outcomes[(gold, candidate)]
 
-    return combine_parts([decide_part(golds, cands, lookup) for golds, cands in work.parts])
+    return combine_parts([
+        decide_part(part.golds, part.candidates, lookup, part.joined) for part in work.parts
+    ])

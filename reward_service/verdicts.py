@@ -73,18 +73,28 @@ def _judge_candidate(golds: Sequence[str], candidate: str, outcome: Lookup) -> D
     return Decision(Verdict.INCORRECT, Reason.ANSWER_NOT_EQUIVALENT)
 
 
-def decide_part(golds: Sequence[str], candidates: Sequence[str], outcome: Lookup) -> Decision:
-    """One blank: correct only if every candidate matches one of the accepted golds."""
+def decide_part(
+    golds: Sequence[str], candidates: Sequence[str], outcome: Lookup, joined: str | None = None
+) -> Decision:
+    """One blank: correct if the candidates read together as one list answer (``joined``)
+    match, or if every candidate on its own matches one of the accepted golds (a restatement
+    such as ``1/2`` and ``0.5``). Otherwise several candidates are hedging: incorrect."""
+    as_list = _judge_candidate(golds, joined, outcome) if joined is not None else None
+    if as_list is not None and as_list.verdict is Verdict.CORRECT:
+        return as_list
     decisions = [_judge_candidate(golds, c, outcome) for c in candidates]
+    if all(d.verdict is Verdict.CORRECT for d in decisions):
+        return Decision(Verdict.CORRECT, Reason.ANSWER_EQUIVALENT)
     wrong = [d for d in decisions if d.verdict is Verdict.INCORRECT]
-    if wrong:
-        if len(decisions) > 1 and any(d.verdict is Verdict.CORRECT for d in decisions):
+    list_wrong = as_list is None or as_list.verdict is Verdict.INCORRECT
+    if wrong and list_wrong:
+        if any(d.verdict is Verdict.CORRECT for d in decisions):
             return Decision(Verdict.INCORRECT, Reason.ANSWER_HEDGED)
         return wrong[-1]
     undecided = [d.reason for d in decisions if d.verdict is None]
-    if undecided:
-        return Decision(None, _worst(undecided))
-    return Decision(Verdict.CORRECT, Reason.ANSWER_EQUIVALENT)
+    if as_list is not None and as_list.verdict is None:
+        undecided.append(as_list.reason)
+    return Decision(None, _worst(undecided))
 
 
 def combine_parts(parts: Sequence[Decision]) -> Decision:

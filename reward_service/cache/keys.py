@@ -10,13 +10,12 @@ CACHE_VERSION = "v1"
 """Bump when the meaning of a cached decision changes."""
 
 
-def symbolic_key(
-    parts: Sequence[tuple[Sequence[str], Sequence[str]]], verifier_tag: str
-) -> str:
-    """Key of a symbolic decision: the version tag, the route, each part's canonical accepted
-    golds and extracted candidates, and the verifier tag (versions + comparison settings)."""
+def symbolic_key(parts: Sequence[Sequence[object]], verifier_tag: str) -> str:
+    """Key of a symbolic decision: the version tag, the route, each part's work (canonical
+    accepted golds, extracted candidates, list reading) and the verifier tag (versions and
+    comparison settings)."""
     payload = json.dumps(
-        [CACHE_VERSION, "symbolic", verifier_tag, [[list(g), list(c)] for g, c in parts]],
+        [CACHE_VERSION, "symbolic", verifier_tag, parts],
         ensure_ascii=False,
         separators=(",", ":"),
     )

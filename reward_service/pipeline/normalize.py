@@ -30,12 +30,15 @@ _TRANSLATION.update(
 )
 
 _DELIMITERS = (("$$", "$$"), ("$", "$"), (r"\(", r"\)"), (r"\[", r"\]"))
-_TRAILING = " \t\r\n.。,，;；:：!！"
+_TRAILING = " \t\r\n.。,，;；:：!！\\"
 _SPACE_RUN = re.compile(r"\s+")
 # "1 000", "1\,000", "1{,}000" as a whole answer: digit-group separators, not a list.
 _GROUPED_NUMBER = re.compile(r"-?\d{1,3}(?:(?:\\,|\\ |\{,\}| )\d{3})+(?:\.\d+)?")
 _GROUP_SEPARATOR = re.compile(r"\\,|\\ |\{,\}| ")
 _ANGLE_TAG = re.compile(r"<[a-z]{1,10}>\s*$")
+_ASCII_RELATIONS = ((">=", r"\ge "), ("<=", r"\le "), ("!=", r"\ne "))
+_LEADING_POINT = re.compile(r"(?<![\d.])\.(?=\d)")
+_ROMAN_LETTER = re.compile(r"\\(?:mathrm|textrm|mathit)\s*\{\s*([A-Za-z])\s*\}")
 
 
 def to_halfwidth(text: str) -> str:
@@ -47,12 +50,14 @@ def canonical_answer(text: str) -> str:
     """The form in which two answers that are written the same compare equal.
 
     Strips math delimiters, trailing sentence punctuation and end tags (``<eoa>``), collapses
-    whitespace, maps full-width forms, and removes digit-group separators from a lone number.
+    whitespace, maps full-width forms, writes ASCII relations (``>=``) as LaTeX, unwraps a
+    font command around one letter (``\\mathrm{e}``), writes ``.5`` as ``0.5``, and removes digit-group
+    separators from a lone number.
     It never changes the value an answer denotes.
     """
     text = to_halfwidth(text).replace("~", " ")
     text = _ANGLE_TAG.sub("", text.strip())
-    text = _SPACE_RUN.sub(" ", text).strip(_TRAILING)
+    text = _SPACE_RUN.sub(" ", text).strip().rstrip(_TRAILING)
     changed = True
     while changed:
         changed = False
@@ -63,9 +68,13 @@ def canonical_answer(text: str) -> str:
                 and text.endswith(closing)
                 and opening not in text[len(opening) : -len(closing)]
             ):
-                text = text[len(opening) : -len(closing)].strip().strip(_TRAILING)
+                text = text[len(opening) : -len(closing)].strip().rstrip(_TRAILING)
                 changed = True
     text = text.replace(r"\dfrac", r"\frac").replace(r"\tfrac", r"\frac")
+    for ascii_form, latex in _ASCII_RELATIONS:
+        text = text.replace(ascii_form, latex)
+    text = _ROMAN_LETTER.sub(r"\1", text)
+    text = _LEADING_POINT.sub("0.", text)
     if _GROUPED_NUMBER.fullmatch(text):
         text = _GROUP_SEPARATOR.sub("", text)
     return text

@@ -2,8 +2,8 @@
 
 Precedence: the request's explicit hint > configured ``data_source`` rules (glob patterns, first
 match wins) > the shape of the gold answer. Shape: a multi-part gold, or a gold that is prose
-(any CJK character, or two or more words of three letters or more outside LaTeX commands and
-``\\text{}``), goes to the judge; anything else is a single verifiable expression and goes to
+(any CJK character, or two or more words of three letters or more outside LaTeX commands,
+environment names and ``\\text{}``), goes to the judge; anything else is a single verifiable expression and goes to
 the symbolic verifier.
 """
 
@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from reward_service.types import GoldParts, Route, RouteHint, ScoreRequest
+from reward_service.types import Route, RouteHint, ScoreRequest
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATEX_TEXT = re.compile(r"\\(?:text|mathrm|textbf|mbox)\s*\{[^{}]*\}")
-_LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
+_LATEX_COMMAND = re.compile(r"\\(?:begin|end)\s*\{[^{}]*\}|\\[A-Za-z]+")
 _WORD = re.compile(r"[A-Za-z]{3,}")
 _HINTS: dict[RouteHint, Route] = {RouteHint.SYMBOLIC: Route.SYMBOLIC, RouteHint.JUDGE: Route.JUDGE}
 
@@ -38,15 +38,17 @@ def is_free_form(gold: str) -> bool:
     return len(_WORD.findall(bare)) >= 2
 
 
-def route_by_gold(gold: str | list[str] | GoldParts) -> Route:
-    if isinstance(gold, GoldParts):
+def route_by_gold(golds: Sequence[Sequence[str]]) -> Route:
+    """Route by shape, given the canonical accepted golds of each part."""
+    if len(golds) > 1 or any(is_free_form(g) for g in golds[0]):
         return Route.JUDGE
-    alternatives = [gold] if isinstance(gold, str) else gold
-    return Route.JUDGE if any(is_free_form(g) for g in alternatives) else Route.SYMBOLIC
+    return Route.SYMBOLIC
 
 
-def decide_route(request: ScoreRequest, rules: Mapping[str, str]) -> RouteDecision:
-    """The route for ``request`` and why."""
+def decide_route(
+    request: ScoreRequest, golds: Sequence[Sequence[str]], rules: Mapping[str, str]
+) -> RouteDecision:
+    """The route for ``request`` (whose canonical golds per part are ``golds``) and why."""
     hinted = _HINTS.get(request.route)
     if hinted is not None:
         return RouteDecision(hinted, "hint")
@@ -54,4 +56,4 @@ def decide_route(request: ScoreRequest, rules: Mapping[str, str]) -> RouteDecisi
         for pattern, route in rules.items():
             if fnmatch.fnmatchcase(request.data_source, pattern):
                 return RouteDecision(Route(route), f"rule:{pattern}")
-    return RouteDecision(route_by_gold(request.gold), "gold_shape")
+    return RouteDecision(route_by_gold(golds), "gold_shape")
