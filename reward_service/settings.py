@@ -17,6 +17,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from reward_service.rewards import RewardTable
 
 
+class RepetitionTier(BaseModel):
+    """Chunks costing less than ``novelty`` of their size are repeated; a run of them covering
+    ``min_run_bytes`` or more makes the span repetitive."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    novelty: float = Field(gt=0, lt=1)
+    min_run_bytes: int = Field(ge=128)
+
+
 class RepetitionSettings(BaseModel):
     """Thresholds of the repetition filter; see ``pipeline/repetition.py`` for the rule."""
 
@@ -24,11 +34,13 @@ class RepetitionSettings(BaseModel):
 
     chunk_bytes: int = Field(512, ge=64)
     """Size of the UTF-8 chunks whose novelty is measured."""
-    novelty_threshold: float = Field(0.20, gt=0, lt=1)
-    """A chunk is repeated when it compresses below this fraction of its size given the
-    preceding text."""
-    min_run_bytes: int = Field(4096, ge=128)
-    """A span is repetitive when consecutive repeated chunks cover at least this many bytes."""
+    tiers: tuple[RepetitionTier, ...] = (
+        RepetitionTier(novelty=0.10, min_run_bytes=4096),
+        RepetitionTier(novelty=0.20, min_run_bytes=16384),
+    )
+    """Verbatim loops are nearly free to encode and are caught after 4 KB; loops with a
+    counter or computed values in them cost more and are caught after 16 KB, beyond the longest
+    healthy enumeration seen in real responses (3 KB)."""
 
 
 class SymbolicSettings(BaseModel):

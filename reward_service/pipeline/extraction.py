@@ -14,8 +14,9 @@ Order of precedence, first that finds something wins:
    not $3$" the answer is not ``3``.
 3. A one-line statement (≤ 200 characters) holding exactly one piece of math and no negation
    or hedge ("Therefore $x \\geq 5$ is the solution."): that math.
-4. A bare answer: the whole span, when it is one short line without math delimiters (the
-   ``plain`` template for answer-only outputs, or an R1 answer span that is just the answer).
+4. A bare answer: the whole span, when it is one short line of math without delimiters and
+   not prose (the ``plain`` template for answer-only outputs, or an R1 answer span that is
+   just the answer).
 
 There is deliberately no "last number in the text" fallback: it rewards truncated traces.
 Full-width forms are mapped to ASCII first. Linear in the span length.
@@ -28,7 +29,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from reward_service.pipeline.normalize import canonical_answer, to_halfwidth
+from reward_service.pipeline.normalize import canonical_answer, is_prose, to_halfwidth
 
 _BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _BRACE = re.compile(r"(?<!\\)[{}]")
@@ -178,7 +179,7 @@ def extract_answer(answer_span: str, problem: str | None = None) -> Extraction |
         candidates = _distinct([anchored])
         return Extraction(candidates, Source.ANCHOR) if candidates else None
     stripped = text.strip()
-    if boxes or "\n" in stripped:
+    if _BOX.search(stripped) or "\n" in stripped:
         return None
     return _statement(stripped) or _bare(stripped)
 
@@ -199,8 +200,8 @@ def _statement(text: str) -> Extraction | None:
 
 
 def _bare(text: str) -> Extraction | None:
-    """A short line without math delimiters is the answer itself (answer-only outputs)."""
-    if len(text) > BARE_MAX_CHARS or _INLINE_MATH.search(text):
+    """A short line of math without delimiters is the answer itself (answer-only outputs)."""
+    if len(text) > BARE_MAX_CHARS or _INLINE_MATH.search(text) or is_prose(text):
         return None
     candidates = _distinct([text])
     return Extraction(candidates, Source.BARE) if candidates else None

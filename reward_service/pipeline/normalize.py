@@ -37,6 +37,7 @@ _GROUPED_NUMBER = re.compile(r"-?\d{1,3}(?:(?:\\,|\\ |\{,\}| )\d{3})+(?:\.\d+)?"
 _GROUP_SEPARATOR = re.compile(r"\\,|\\ |\{,\}| ")
 _ANGLE_TAG = re.compile(r"<[a-z]{1,10}>\s*$")
 _ASCII_RELATIONS = ((">=", r"\ge "), ("<=", r"\le "), ("!=", r"\ne "))
+# (applied before whitespace is collapsed, so the space they add never doubles)
 _LEADING_POINT = re.compile(r"(?<![\d.])\.(?=\d)")
 _ROMAN_LETTER = re.compile(r"\\(?:mathrm|textrm|mathit)\s*\{\s*([A-Za-z])\s*\}")
 
@@ -56,6 +57,8 @@ def canonical_answer(text: str) -> str:
     It never changes the value an answer denotes.
     """
     text = to_halfwidth(text).replace("~", " ")
+    for ascii_form, latex in _ASCII_RELATIONS:
+        text = text.replace(ascii_form, latex)
     text = _ANGLE_TAG.sub("", text.strip())
     text = _SPACE_RUN.sub(" ", text).strip().rstrip(_TRAILING)
     changed = True
@@ -71,10 +74,24 @@ def canonical_answer(text: str) -> str:
                 text = text[len(opening) : -len(closing)].strip().rstrip(_TRAILING)
                 changed = True
     text = text.replace(r"\dfrac", r"\frac").replace(r"\tfrac", r"\frac")
-    for ascii_form, latex in _ASCII_RELATIONS:
-        text = text.replace(ascii_form, latex)
     text = _ROMAN_LETTER.sub(r"\1", text)
     text = _LEADING_POINT.sub("0.", text)
     if _GROUPED_NUMBER.fullmatch(text):
         text = _GROUP_SEPARATOR.sub("", text)
     return text
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATEX_TEXT = re.compile(r"\\(?:text|mathrm|textbf|mbox)\s*\{[^{}]*\}")
+_LATEX_COMMAND = re.compile(r"\\(?:begin|end)\s*\{[^{}]*\}|\\[A-Za-z]+")
+_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def is_prose(text: str) -> bool:
+    """True when ``text`` is words rather than one mathematical expression: any CJK character,
+    or two or more words of three letters or more outside LaTeX commands, environment names
+    and ``\\text{}``."""
+    if _CJK.search(text):
+        return True
+    bare = _LATEX_COMMAND.sub(" ", _LATEX_TEXT.sub(" ", text))
+    return len(_WORD.findall(bare)) >= 2

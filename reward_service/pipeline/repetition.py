@@ -3,8 +3,9 @@
 Rule. The span is encoded as UTF-8 and fed, ``chunk_bytes`` at a time, through one streaming
 DEFLATE compressor (zlib level 6, 32 KB window). After each chunk the compressor is flushed, so
 the bytes it emits measure how *novel* that chunk is given up to 32 KB of preceding text. A chunk
-is *repeated* when it costs less than ``novelty_threshold`` of its own size. The span is
-repetitive when a run of consecutive repeated chunks covers at least ``min_run_bytes``.
+is *repeated* at a tier when it costs less than that tier's ``novelty`` of its own size. The
+span is repetitive when, at some tier, a run of consecutive repeated chunks covers at least
+that tier's ``min_run_bytes``.
 
 Why this shape. A model stuck in a loop (a sentence, a paragraph or a short cycle repeated until
 the length limit, with or without a counter ticking in it) produces long stretches that DEFLATE
@@ -12,12 +13,15 @@ encodes almost for free, whatever the language: no tokenisation or whitespace as
 Chinese text works the same as English. Healthy reasoning re-uses phrases and formulas but keeps
 adding new content, so its chunks cost 30-60 % of their size and a run of cheap chunks stays short.
 
-Thresholds (defaults in ``RepetitionSettings``): 512-byte chunks, novelty below 0.20, a run of
-at least 4096 bytes (8 chunks). Calibration on ``../shared/corpus`` (``bench/repetition.py``):
-the longest run in any of the 967 real chain-of-thought responses (Qwen2.5-Math, GPT-4 GAOKAO)
-is 2048 bytes, half the threshold; English and Chinese sentence loops, paragraph loops, counter
-loops and two-character cycles of 5 KB or more are all flagged. A loop shorter than the run
-threshold is not flagged: the filter targets degenerate generation, not a repeated phrase.
+Thresholds (defaults in ``RepetitionSettings``): 512-byte chunks and two tiers,
+novelty < 0.10 over a run of 4 KB (verbatim loops: a repeated sentence costs ~0.02, a counter
+loop ~0.08) and novelty < 0.20 over 16 KB (loops with changing numbers, e.g. a Chinese step
+counter at ~0.14). Calibration on ``../shared/corpus`` (``tests/pipeline/test_repetition.py``):
+over the 967 real chain-of-thought responses (Qwen2.5-Math, GPT-4 GAOKAO) the longest runs are
+512 bytes at the first tier and 3 KB at the second (a healthy enumeration of divisors, novelty
+0.16-0.19), so neither tier is within 4x of its threshold; English and Chinese sentence,
+paragraph, counter and character loops are all flagged. A loop shorter than a run threshold is
+not flagged: the filter targets degenerate generation, not a repeated phrase.
 
 Cost: one pass of zlib (C code, ~2 ms per 100 K characters here) plus a Python step per chunk.
 """
@@ -32,27 +36,32 @@ _ZLIB_LEVEL = 6
 _RAW_DEFLATE = -15  # raw stream, 32 KB window, no header
 
 
-def longest_repeated_run(text: str, settings: RepetitionSettings) -> int:
-    """Length in bytes of the longest run of consecutive repeated chunks of ``text``."""
+def longest_repeated_runs(text: str, settings: RepetitionSettings) -> list[int]:
+    """For each tier, the length in bytes of the longest run of consecutive chunks of ``text``
+    cheaper than that tier's novelty threshold."""
     data = text.encode("utf-8", errors="replace")
     chunk = settings.chunk_bytes
-    limit = settings.novelty_threshold * chunk
+    limits = [tier.novelty * chunk for tier in settings.tiers]
+    best = [0] * len(limits)
+    runs = [0] * len(limits)
     compressor = zlib.compressobj(_ZLIB_LEVEL, zlib.DEFLATED, _RAW_DEFLATE)
-    best = run = 0
     view = memoryview(data)
     for start in range(0, len(data) - chunk + 1, chunk):
         cost = len(compressor.compress(view[start : start + chunk]))
         cost += len(compressor.flush(zlib.Z_SYNC_FLUSH))
-        if cost < limit:
-            run += chunk
-            best = max(best, run)
-        else:
-            run = 0
+        for i, limit in enumerate(limits):
+            if cost < limit:
+                runs[i] += chunk
+                best[i] = max(best[i], runs[i])
+            else:
+                runs[i] = 0
     return best
 
 
 def is_repetitive(text: str, settings: RepetitionSettings) -> bool:
     """True when ``text`` contains a degenerate loop by the rule in this module's docstring."""
-    if len(text) * 4 < settings.min_run_bytes:  # UTF-8 needs at most 4 bytes per character
+    shortest = min(tier.min_run_bytes for tier in settings.tiers)
+    if len(text) * 4 < shortest:  # UTF-8 needs at most 4 bytes per character
         return False
-    return longest_repeated_run(text, settings) >= settings.min_run_bytes
+    runs = longest_repeated_runs(text, settings)
+    return any(run >= tier.min_run_bytes for run, tier in zip(runs, settings.tiers, strict=True))

@@ -10,16 +10,12 @@ the symbolic verifier.
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from reward_service.pipeline.normalize import is_prose
 from reward_service.types import Route, RouteHint, ScoreRequest
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_LATEX_TEXT = re.compile(r"\\(?:text|mathrm|textbf|mbox)\s*\{[^{}]*\}")
-_LATEX_COMMAND = re.compile(r"\\(?:begin|end)\s*\{[^{}]*\}|\\[A-Za-z]+")
-_WORD = re.compile(r"[A-Za-z]{3,}")
 _HINTS: dict[RouteHint, Route] = {RouteHint.SYMBOLIC: Route.SYMBOLIC, RouteHint.JUDGE: Route.JUDGE}
 
 
@@ -30,17 +26,9 @@ class RouteDecision:
     """``hint``, ``rule:<pattern>`` or ``gold_shape``."""
 
 
-def is_free_form(gold: str) -> bool:
-    """True when a gold answer is prose rather than one mathematical expression."""
-    if _CJK.search(gold):
-        return True
-    bare = _LATEX_COMMAND.sub(" ", _LATEX_TEXT.sub(" ", gold))
-    return len(_WORD.findall(bare)) >= 2
-
-
 def route_by_gold(golds: Sequence[Sequence[str]]) -> Route:
     """Route by shape, given the canonical accepted golds of each part."""
-    if len(golds) > 1 or any(is_free_form(g) for g in golds[0]):
+    if len(golds) > 1 or any(is_prose(g) for g in golds[0]):
         return Route.JUDGE
     return Route.SYMBOLIC
 

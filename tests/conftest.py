@@ -1,0 +1,43 @@
+"""Shared fixtures: one real worker pool for the session, the labelled corpus beside the
+checkout, and a helper to run coroutines from sync tests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from reward_service import RewardService, Settings
+from reward_service.settings import SymbolicSettings
+
+T = TypeVar("T")
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+TEST_TIMEOUT_S = 2.0
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+def make_settings(**overrides: Any) -> Settings:
+    symbolic = SymbolicSettings(workers=2, task_timeout_s=TEST_TIMEOUT_S)
+    return Settings(symbolic=symbolic, **overrides)
+
+
+@pytest.fixture(scope="session")
+def service() -> Iterator[RewardService]:
+    svc = RewardService(make_settings())
+    yield svc
+    svc.close()
+
+
+def load_corpus(name: str) -> list[dict[str, Any]]:
+    path = CORPUS / name
+    if not path.exists():
+        pytest.fail(f"corpus file missing: {path} (../shared/corpus beside the checkout)")
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]

@@ -1,0 +1,206 @@
+"""The service end to end: filters, routing, verdicts, rewards, cache and in-batch dedup."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from reward_service import (
+    GoldParts,
+    PartialPolicy,
+    Reason,
+    RewardService,
+    RewardTable,
+    Route,
+    ScoreRequest,
+    Status,
+    Template,
+    Verdict,
+)
+from reward_service.cache.memory import MemoryCache
+from tests.conftest import TEST_TIMEOUT_S, run, make_settings
+
+
+def r1(answer: str, thinking: str = "Let me work it out.") -> str:
+    return f"<think>{thinking}</think>{answer}"
+
+
+def score(service: RewardService, **fields: Any) -> Any:
+    return run(service.score(ScoreRequest(**fields)))
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "verdict", "reason", "reward"),
+    [
+        (dict(response=r1("So $\\boxed{\\dfrac{1}{3}}$."), gold="\\frac13"),
+         Status.SCORED, Verdict.CORRECT, Reason.ANSWER_EQUIVALENT, 1.0),
+        (dict(response=r1("\\boxed{0.5}"), gold="1/3"),
+         Status.SCORED, Verdict.INCORRECT, Reason.ANSWER_NOT_EQUIVALENT, -1.0),
+        (dict(response=r1("I am not sure at all what the result of this long problem is."),
+              gold="3"),
+         Status.SCORED, Verdict.INCORRECT, Reason.ANSWER_MISSING, -1.0),
+        (dict(response=r1("\\boxed{3} or \\boxed{4}, one of them."), gold="4"),
+         Status.SCORED, Verdict.INCORRECT, Reason.ANSWER_HEDGED, -1.0),
+        (dict(response=r1("\\boxed{1/2}, that is \\boxed{0.5}"), gold="\\frac{1}{2}"),
+         Status.SCORED, Verdict.CORRECT, Reason.ANSWER_EQUIVALENT, 1.0),
+        (dict(response=r1("故答案为：７π"), gold="7\\pi"),
+         Status.SCORED, Verdict.CORRECT, Reason.ANSWER_EQUIVALENT, 1.0),
+        (dict(response="thinking</think>\\boxed{4}", gold="4", think_in_prompt=True),
+         Status.SCORED, Verdict.CORRECT, Reason.ANSWER_EQUIVALENT, 1.0),
+        (dict(response="thinking</think>\\boxed{4}", gold="4"),
+         Status.FILTERED, None, Reason.FORMAT_MISSING_THINK_OPEN, -1.0),
+        (dict(response="<think>never closed \\boxed{4}", gold="4"),
+         Status.FILTERED, None, Reason.FORMAT_MISSING_THINK_CLOSE, -1.0),
+        (dict(response=r1("\\boxed{4}", "Wait, let me recheck. " * 1000), gold="4"),
+         Status.FILTERED, None, Reason.REPETITION_THINKING, -1.0),
+        (dict(response=r1("\\boxed{4} " + "The answer is four. " * 1000), gold="4"),
+         Status.FILTERED, None, Reason.REPETITION_ANSWER, -1.0),
+        (dict(response="\\boxed{4}", gold="4", template=Template.PLAIN),
+         Status.SCORED, Verdict.CORRECT, Reason.ANSWER_EQUIVALENT, 1.0),
+        (dict(response=r1("\\boxed{4}"), gold="4", route="judge"),
+         Status.UNSCORABLE, None, Reason.JUDGE_NOT_CONFIGURED, None),
+        (dict(response=r1("向东"), gold="向东走三步"),
+         Status.UNSCORABLE, None, Reason.JUDGE_NOT_CONFIGURED, None),
+        (dict(response=r1("\\boxed{4}"), gold="\\frac{"),
+         Status.UNSCORABLE, None, Reason.INVALID_GOLD, None),
+        (dict(response=r1("\\boxed{4}"), gold="$ $"),
+         Status.UNSCORABLE, None, Reason.INVALID_GOLD, None),
+        (dict(response=r1("\\boxed{4}"), gold="\\boxed{1} so, no, \\boxed{2}"),
+         Status.UNSCORABLE, None, Reason.INVALID_GOLD, None),
+        (dict(response=r1("\\boxed{4}"), gold=["four apples in total", "4"]),
+         Status.UNSCORABLE, None, Reason.JUDGE_NOT_CONFIGURED, None),
+        (dict(response=r1("\\boxed{4}"), gold=["2^2", "4.0"]),
+         Status.SCORED, Verdict.CORRECT, Reason.ANSWER_EQUIVALENT, 1.0),
+        (dict(response=r1("\\boxed{9^{9^{9^{9}}}}"), gold="4"),
+         Status.UNSCORABLE, None, Reason.TIMEOUT, None),
+        (dict(response=r1("\\boxed{" + "1+" * 600 + "1}"), gold="4"),
+         Status.UNSCORABLE, None, Reason.TOO_LARGE, None),
+        (dict(response=r1(" ".join(f"\\boxed{{{i}}}" for i in range(2000))), gold="4"),
+         Status.SCORED, Verdict.INCORRECT, Reason.ANSWER_HEDGED, -1.0),
+    ],
+)
+def test_outcomes(service: RewardService, fields: dict[str, Any], status: Status,
+                  verdict: Verdict | None, reason: Reason, reward: float | None) -> None:
+    result = score(service, id="x", **fields)
+    assert (result.status, result.verdict, result.reason, result.reward) == (
+        status, verdict, reason, reward)
+    assert result.id == "x"
+    assert result.provenance is not None and "math-verify" in result.provenance.verifier_versions
+
+
+def test_unscorable_results_never_carry_a_reward(service: RewardService) -> None:
+    result = score(service, response=r1("\\boxed{4}"), gold="4", route="judge")
+    assert result.status is Status.UNSCORABLE and result.reward is None
+    assert result.route is Route.JUDGE and result.route_reason == "hint"
+    assert result.extracted_answer == "4"
+
+
+def test_multi_part_symbolic_with_partial_policy() -> None:
+    rewards = RewardTable(partial_policy=PartialPolicy.FRACTIONAL)
+    svc = RewardService(make_settings(rewards=rewards))
+    try:
+        gold = GoldParts(parts=["3", ["5", "five"], "\\frac{1}{2}"])
+        common: dict[str, Any] = dict(gold=gold, route="symbolic")
+        allright = score(svc, response=r1("\\boxed{3}, \\boxed{5}, \\boxed{0.5}"), **common)
+        assert (allright.verdict, allright.reward) == (Verdict.CORRECT, 1.0)
+        some = score(svc, response=r1("答案：3; 6; 1/2"), **common)
+        assert some.verdict is Verdict.PARTIAL and some.reward == pytest.approx(1 / 3)
+        assert [p.verdict for p in some.parts or []] == [
+            Verdict.CORRECT, Verdict.INCORRECT, Verdict.CORRECT]
+        mismatch = score(svc, response=r1("\\boxed{3}"), **common)
+        assert mismatch.reason is Reason.ANSWER_PARTS_MISMATCH
+        # multi-part golds go to the judge unless routed otherwise
+        judged = score(svc, response=r1("\\boxed{3}"), gold=gold)
+        assert judged.reason is Reason.JUDGE_NOT_CONFIGURED
+    finally:
+        svc.close()
+
+
+def test_routing_rules_by_data_source() -> None:
+    svc = RewardService(make_settings(routing_rules={"gaokao*": "judge"}))
+    try:
+        result = score(svc, response=r1("\\boxed{4}"), gold="4", data_source="gaokao_2023")
+        assert (result.route, result.route_reason) == (Route.JUDGE, "rule:gaokao*")
+        result = score(svc, response=r1("\\boxed{4}"), gold="4", data_source="math")
+        assert (result.route, result.route_reason) == (Route.SYMBOLIC, "gold_shape")
+    finally:
+        svc.close()
+
+
+class CountingVerifierCalls:
+    """Wraps the real verifier to count the comparisons that reach the worker pool."""
+
+    def __init__(self, service: RewardService) -> None:
+        self.calls = 0
+        self._check = service.verifier.check
+        service.verifier.check = self  # type: ignore[method-assign]
+
+    async def __call__(self, gold: str, answer: str) -> Any:
+        self.calls += 1
+        return await self._check(gold, answer)
+
+
+def test_identical_work_in_a_batch_is_done_once_and_then_cached() -> None:
+    svc = RewardService(make_settings())
+    counter = CountingVerifierCalls(svc)
+    try:
+        # one GRPO group: 16 rollouts of one problem, 3 distinct final answers
+        answers = ["\\frac{1}{2}", "0.5", "\\frac{1}{3}"]
+        batch = [
+            ScoreRequest(id=i, response=r1(f"thinking {i}... \\boxed{{{answers[i % 3]}}}"),
+                         gold="1/2")
+            for i in range(16)
+        ]
+        first = run(svc.score_batch(batch))
+        assert counter.calls == 3
+        assert [r.id for r in first] == list(range(16))
+        assert [r.verdict for r in first] == [
+            Verdict.INCORRECT if i % 3 == 2 else Verdict.CORRECT for i in range(16)]
+        assert not any(r.cached for r in first)
+        second = run(svc.score_batch(batch))
+        assert counter.calls == 3
+        assert all(r.cached for r in second)
+        assert [r.verdict for r in second] == [r.verdict for r in first]
+    finally:
+        svc.close()
+
+
+def test_unscorable_results_are_not_cached() -> None:
+    cache = MemoryCache(100)
+    svc = RewardService(make_settings(), cache=cache)
+    try:
+        request = ScoreRequest(response=r1("\\boxed{9^{9^{9^{9}}}}"), gold="3")
+        assert run(svc.score(request)).reason is Reason.TIMEOUT
+        assert len(cache) == 0
+        again = run(svc.score(request))
+        assert again.reason is Reason.TIMEOUT and not again.cached
+    finally:
+        svc.close()
+
+
+def test_a_ten_megabyte_response_is_rejected_quickly(service: RewardService) -> None:
+    started = time.monotonic()
+    result = score(service, response=r1("\\boxed{4}", "x" * 10_000_000), gold="4")
+    assert (result.status, result.reason) == (Status.UNSCORABLE, Reason.TOO_LARGE)
+    assert time.monotonic() - started < 2
+
+
+def test_control_characters_and_broken_surrogates(service: RewardService) -> None:
+    result = score(service, response=r1("\x00\x07 \\boxed{4}\udcff\x1b[2J"), gold="4")
+    assert result.status is Status.SCORED and result.verdict is Verdict.CORRECT
+
+
+def test_deeply_nested_braces_are_bounded(service: RewardService) -> None:
+    started = time.monotonic()
+    nested = "{" * 20_000 + "1" + "}" * 20_000
+    result = score(service, response=r1("\\boxed{" + nested + "}"), gold="1")
+    assert (result.status, result.reason) == (Status.FILTERED, Reason.REPETITION_ANSWER)
+    nested = "{" * 1_000 + "1" + "}" * 1_000
+    result = score(service, response=r1("\\boxed{" + nested + "}"), gold="1")
+    assert (result.status, result.reason) == (Status.UNSCORABLE, Reason.TOO_LARGE)
+    nested = "{" * 400 + "1" + "}" * 400
+    result = score(service, response=r1("\\boxed{" + nested + "}"), gold="2")
+    assert result.verdict is not Verdict.CORRECT
+    assert time.monotonic() - started < TEST_TIMEOUT_S + 10

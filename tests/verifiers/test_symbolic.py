@@ -1,0 +1,75 @@
+"""The symbolic verifier through its real worker pool: comparisons and hard deadlines."""
+
+import asyncio
+import time
+
+import pytest
+
+from reward_service.settings import SymbolicSettings
+from reward_service.verifiers.outcome import Outcome
+from reward_service.verifiers.symbolic import SymbolicVerifier
+from tests.conftest import TEST_TIMEOUT_S, run
+
+EQ, NE, AU, GU = (Outcome.EQUAL, Outcome.NOT_EQUAL, Outcome.ANSWER_UNPARSABLE,
+                  Outcome.GOLD_UNPARSABLE)
+
+# Inputs that hang or explode sympy: Math-Verify issue #65, a power tower, a huge factorial.
+HANGING = [
+    "\\dfrac{5^{\\left(5^{\\left(5^{\\left(5^5\\right)}\\right)} - 4\\right)} - 5}{16}",
+    "9^{9^{9^{9}}}",
+    "(10^{10^{10}})!",
+]
+
+
+@pytest.fixture(scope="module")
+def verifier():  # type: ignore[no-untyped-def]
+    v = SymbolicVerifier(SymbolicSettings(workers=2, task_timeout_s=TEST_TIMEOUT_S))
+    yield v
+    v.close()
+
+
+@pytest.mark.parametrize(
+    ("gold", "answer", "outcome"),
+    [
+        ("\\frac{1}{3}", "\\frac{2}{6}", EQ),
+        ("\\frac{1}{3}", "0.3333", NE),
+        ("7\\pi", "7 \\pi", EQ),
+        ("0.5", "\\frac12", EQ),
+        ("7425000", "7,425,000", EQ),
+        ("x^2+2x+1", "(x+1)^2", EQ),
+        ("x \\ge 5", "x \\geq 5", EQ),
+        ("[1, 2)", "[1,2)", EQ),
+        ("\\{1, 2\\}", "2, 1", EQ),
+        ("3\\sqrt{2}", "\\sqrt{18}", EQ),
+        ("5", "6", NE),
+        ("5", "not 5", NE),
+        ("5", "\\frac{", AU),
+        ("\\frac{", "5", GU),
+    ],
+)
+def test_check(verifier: SymbolicVerifier, gold: str, answer: str, outcome: Outcome) -> None:
+    assert run(verifier.check(gold, answer)) is outcome
+
+
+def test_hung_tasks_time_out_while_the_rest_of_the_batch_scores(
+    verifier: SymbolicVerifier,
+) -> None:
+    async def batch() -> tuple[list[Outcome], float]:
+        started = time.monotonic()
+        outcomes = await asyncio.gather(
+            *(verifier.check("1", bomb) for bomb in HANGING),
+            *(verifier.check(str(n), str(n)) for n in range(20)),
+            *(verifier.check(str(n), str(n + 1)) for n in range(20)),
+        )
+        return list(outcomes), time.monotonic() - started
+
+    restarts_before = verifier.restarts
+    outcomes, elapsed = run(batch())
+    assert outcomes[: len(HANGING)] == [Outcome.TIMEOUT] * len(HANGING)
+    assert outcomes[len(HANGING) : len(HANGING) + 20] == [EQ] * 20
+    assert outcomes[len(HANGING) + 20 :] == [NE] * 20
+    # each bomb holds a worker for at most its deadline (+ kill and respawn); 2 workers
+    assert elapsed < TEST_TIMEOUT_S * len(HANGING) / 2 + 10
+    assert verifier.restarts - restarts_before == len(HANGING)
+    # the pool recovered: new work is answered normally
+    assert run(verifier.check("\\frac{1}{2}", "0.5")) is EQ
