@@ -81,10 +81,19 @@ async def ours(rows: list[dict[str, object]], route: str) -> list[tuple[bool, st
     try:
         # The offline CLI's own line parser, so a malformed row fails here as it would there.
         parsed = [
-            parse_request_line(json.dumps({
-                "id": r["id"], "response": r["response"], "gold": r["gold"],
-                "problem": r.get("question"), "template": Template.PLAIN, "route": route,
-            }).encode(), number)
+            parse_request_line(
+                json.dumps(
+                    {
+                        "id": r["id"],
+                        "response": r["response"],
+                        "gold": r["gold"],
+                        "problem": r.get("question"),
+                        "template": Template.PLAIN,
+                        "route": route,
+                    }
+                ).encode(),
+                number,
+            )
             for number, r in enumerate(rows, start=1)
         ]
         requests = [p for p in parsed if isinstance(p, ScoreRequest)]
@@ -92,9 +101,7 @@ async def ours(rows: list[dict[str, object]], route: str) -> list[tuple[bool, st
         results = [p if isinstance(p, ScoreResult) else next(scored) for p in parsed]
     finally:
         service.close()
-    return [
-        (res.verdict is Verdict.CORRECT, res.status.value, res.reason.value) for res in results
-    ]
+    return [(res.verdict is Verdict.CORRECT, res.status.value, res.reason.value) for res in results]
 
 
 def table(title: str, tallies: dict[str, tuple[Tally, Tally]]) -> str:
@@ -117,8 +124,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="*", type=Path)
     parser.add_argument("--route", default="auto", choices=["auto", "symbolic", "judge"])
-    parser.add_argument("--show-errors", action="store_true",
-                        help="list our false positives and false negatives")
+    parser.add_argument(
+        "--show-errors", action="store_true", help="list our false positives and false negatives"
+    )
     args = parser.parse_args()
     paths = args.paths or sorted(DEFAULT_CORPUS.glob("*.jsonl"))
     if not paths:
@@ -144,8 +152,11 @@ def main() -> int:
                 tally_us.not_scored += status != Status.SCORED
             if args.show_errors and our_pred != exp:
                 kind = "FP" if our_pred else "FN"
-                print(f"{kind} {row['id']} [{status}/{reason}] gold={str(row['gold'])[:80]!r} "
-                      f"resp={str(row['response'])[-120:]!r}", file=sys.stderr)
+                print(
+                    f"{kind} {row['id']} [{status}/{reason}] gold={str(row['gold'])[:80]!r} "
+                    f"resp={str(row['response'])[-120:]!r}",
+                    file=sys.stderr,
+                )
         per_file[path.name] = file_tally
     per_file["all"] = totals
     print(table(f"Per file (route={args.route})", per_file))

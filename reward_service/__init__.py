@@ -7,10 +7,10 @@ types; everything else is internal.
 
 __version__ = "0.1.0"
 
-from reward_service.rewards import PartialPolicy, RewardTable  # noqa: E402
-from reward_service.service import RewardService  # noqa: E402
-from reward_service.settings import Settings  # noqa: E402
-from reward_service.types import (  # noqa: E402
+from reward_service.rewards import PartialPolicy, RewardTable
+from reward_service.service import RewardService
+from reward_service.settings import Settings
+from reward_service.types import (
     GoldParts,
     PartResult,
     Provenance,

@@ -92,10 +92,14 @@ def _score_command(args: argparse.Namespace) -> int:
         symbolic = SymbolicSettings(**{**settings.symbolic.model_dump(), **overrides})
         settings = settings.model_copy(update={"symbolic": symbolic})
     with ExitStack() as stack:
-        source = sys.stdin.buffer if args.input == "-" else stack.enter_context(
-            open(args.input, "rb"))
-        sink = sys.stdout.buffer if args.output == "-" else stack.enter_context(
-            open(args.output, "wb"))
+        source = (
+            sys.stdin.buffer if args.input == "-" else stack.enter_context(open(args.input, "rb"))
+        )
+        sink = (
+            sys.stdout.buffer
+            if args.output == "-"
+            else stack.enter_context(open(args.output, "wb"))
+        )
         started = time.perf_counter()
         progress = sys.stderr.isatty() and not args.quiet
         counts = asyncio.run(run_score(source, sink, settings, args.batch_size, progress))
@@ -108,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reward-service", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     score = commands.add_parser(
-        "score", help="score JSONL requests offline, one result line per input line")
+        "score", help="score JSONL requests offline, one result line per input line"
+    )
     score.add_argument("input", help="JSONL requests, '-' for stdin")
     score.add_argument("-o", "--output", required=True, help="JSONL results, '-' for stdout")
     score.add_argument("--batch-size", type=int, default=256)

@@ -11,16 +11,15 @@ from reward_service.types import Reason, Route, ScoreRequest, ScoreResult, Statu
 
 def parse_request_line(raw: bytes, line_number: int) -> ScoreRequest | ScoreResult:
     """A request, or an ``unscorable/invalid_request`` result saying what is wrong with the line
-    (with its 1-based number)."""
+    (with its 1-based number, and its ``id`` when one can be read)."""
     request_id: str | int | None = None
     try:
-        text = raw.decode("utf-8")
-        data = json.loads(text)
-        if isinstance(data, dict) and isinstance(data.get("id"), str | int):
-            request_id = data["id"]
+        data = json.loads(raw.decode("utf-8"))
+        request_id = _id_of(data)
         return ScoreRequest.model_validate(data)
     except UnicodeDecodeError as error:
         detail = f"invalid UTF-8 at byte {error.start}"
+        request_id = _id_despite_encoding(raw)
     except json.JSONDecodeError as error:
         detail = f"invalid JSON: {error.msg} at column {error.colno}"
     except RecursionError:
@@ -40,6 +39,19 @@ def parse_request_line(raw: bytes, line_number: int) -> ScoreRequest | ScoreResu
         route=Route.NONE,
         detail=f"line {line_number}: {detail}",
     )
+
+
+def _id_of(data: object) -> str | int | None:
+    found = data.get("id") if isinstance(data, dict) else None
+    return found if isinstance(found, str | int) and not isinstance(found, bool) else None
+
+
+def _id_despite_encoding(raw: bytes) -> str | int | None:
+    """The line's ``id`` when only the encoding is broken, so the caller can match the error."""
+    try:
+        return _id_of(json.loads(raw.decode("utf-8", errors="replace")))
+    except (ValueError, RecursionError):
+        return None
 
 
 def result_line(result: ScoreResult) -> bytes:

@@ -149,11 +149,11 @@ class RewardService:
         response = request.response
         if len(response) > settings.max_response_bytes or (
             len(response) * 4 > settings.max_response_bytes
-            and len(response.encode("utf-8", errors="surrogatepass"))
-            > settings.max_response_bytes
+            and len(response.encode("utf-8", errors="surrogatepass")) > settings.max_response_bytes
         ):
             return _Outcome(
-                Status.UNSCORABLE, Reason.TOO_LARGE,
+                Status.UNSCORABLE,
+                Reason.TOO_LARGE,
                 detail=f"response exceeds {settings.max_response_bytes} bytes",
             )
         spans = split_spans(response, request.template, request.think_in_prompt)
@@ -170,13 +170,18 @@ class RewardService:
         extraction = extract_answer(spans.answer, request.problem)
         if route.route is Route.JUDGE:
             return _Outcome(
-                Status.UNSCORABLE, Reason.JUDGE_NOT_CONFIGURED, route=route, extraction=extraction,
+                Status.UNSCORABLE,
+                Reason.JUDGE_NOT_CONFIGURED,
+                route=route,
+                extraction=extraction,
                 detail="judge-routed request and no judge is configured",
             )
         return self._symbolic_work(golds, route, extraction)
 
     def _symbolic_work(
-        self, golds: tuple[tuple[str, ...], ...], route: RouteDecision,
+        self,
+        golds: tuple[tuple[str, ...], ...],
+        route: RouteDecision,
         extraction: Extraction | None,
     ) -> _Outcome | _SymbolicWork:
         settings = self.settings
@@ -190,9 +195,13 @@ class RewardService:
         if len(candidates) > settings.max_candidates:
             return scored_incorrect(Reason.ANSWER_HEDGED, f"{len(candidates)} distinct answers")
         if any(len(a) > settings.max_answer_chars for a in (*candidates, extraction.joined or "")):
-            return _Outcome(Status.UNSCORABLE, Reason.TOO_LARGE, route=route,
-                            extraction=extraction,
-                            detail=f"answer exceeds {settings.max_answer_chars} characters")
+            return _Outcome(
+                Status.UNSCORABLE,
+                Reason.TOO_LARGE,
+                route=route,
+                extraction=extraction,
+                detail=f"answer exceeds {settings.max_answer_chars} characters",
+            )
         parts = _parts(golds, extraction)
         if parts is None:
             return scored_incorrect(
@@ -227,7 +236,7 @@ class RewardService:
                 reward=rewards.reward(stage.status, stage.verdict),
                 route=stage.route.route if stage.route else Route.NONE,
                 route_reason=stage.route.reason if stage.route else None,
-                extracted_answer=stage.extraction.final if stage.extraction else None,
+                extracted_answer=_stated(stage.extraction),
                 elapsed_ms=elapsed_ms,
                 detail=stage.detail,
                 provenance=self.provenance,
@@ -250,7 +259,7 @@ class RewardService:
             reward=rewards.reward(status, decision.verdict, decision.fraction_correct),
             route=stage.route.route,
             route_reason=stage.route.reason,
-            extracted_answer=stage.extraction.final,
+            extracted_answer=_stated(stage.extraction),
             parts=parts,
             cached=stage.key in cached_keys,
             elapsed_ms=elapsed_ms,
@@ -312,6 +321,13 @@ def _decide(work: _SymbolicWork, outcomes: dict[Pair, Outcome]) -> Decision:
     def lookup(gold: str, candidate: str) -> Outcome:
         return outcomes[(gold, candidate)]
 
-    return combine_parts([
-        decide_part(part.golds, part.candidates, lookup, part.joined) for part in work.parts
-    ])
+    return combine_parts(
+        [decide_part(part.golds, part.candidates, lookup, part.joined) for part in work.parts]
+    )
+
+
+def _stated(extraction: Extraction | None) -> str | None:
+    """The answer as the response stated it: the list when boxes form one, else the last."""
+    if extraction is None:
+        return None
+    return extraction.joined or extraction.final

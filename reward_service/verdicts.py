@@ -31,27 +31,6 @@ class Decision:
     part_verdicts: tuple[Verdict | None, ...] | None = None
     fraction_correct: float = 0.0
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "verdict": self.verdict,
-            "reason": self.reason,
-            "parts": list(self.part_verdicts) if self.part_verdicts is not None else None,
-            "fraction": self.fraction_correct,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, object]) -> Decision:
-        parts = data["parts"]
-        return cls(
-            verdict=Verdict(data["verdict"]) if data["verdict"] is not None else None,
-            reason=Reason(data["reason"]),
-            part_verdicts=(
-                tuple(Verdict(p) if p is not None else None for p in parts)
-                if isinstance(parts, list) else None
-            ),
-            fraction_correct=float(data["fraction"]),  # type: ignore[arg-type]
-        )
-
 
 Lookup = Callable[[str, str], Outcome]
 """(gold, candidate) → outcome of that comparison."""

@@ -4,8 +4,9 @@ from reward_service.rewards import PartialPolicy, RewardTable
 from reward_service.types import Status, Verdict
 
 DEFAULT = RewardTable()
-FRACTIONAL = RewardTable(correct=1.0, incorrect=0.0, filtered=-0.5,
-                         partial_policy=PartialPolicy.FRACTIONAL)
+FRACTIONAL = RewardTable(
+    correct=1.0, incorrect=0.0, filtered=-0.5, partial_policy=PartialPolicy.FRACTIONAL
+)
 
 
 @pytest.mark.parametrize(
@@ -22,7 +23,10 @@ FRACTIONAL = RewardTable(correct=1.0, incorrect=0.0, filtered=-0.5,
     ],
 )
 def test_reward_table(
-    table: RewardTable, status: Status, verdict: Verdict | None, fraction: float,
+    table: RewardTable,
+    status: Status,
+    verdict: Verdict | None,
+    fraction: float,
     reward: float | None,
 ) -> None:
     assert table.reward(status, verdict, fraction) == reward

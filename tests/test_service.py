@@ -20,7 +20,7 @@ from reward_service import (
     Verdict,
 )
 from reward_service.cache.memory import MemoryCache
-from tests.conftest import TEST_TIMEOUT_S, run, make_settings
+from tests.conftest import TEST_TIMEOUT_S, make_settings, run
 
 
 def r1(answer: str, thinking: str = "Let me work it out.") -> str:
@@ -34,58 +34,180 @@ def score(service: RewardService, **fields: Any) -> Any:
 @pytest.mark.parametrize(
     ("fields", "status", "verdict", "reason", "reward"),
     [
-        (dict(response=r1("So $\\boxed{\\dfrac{1}{3}}$."), gold="\\frac13"),
-         Status.SCORED, Verdict.CORRECT, Reason.ANSWER_EQUIVALENT, 1.0),
-        (dict(response=r1("\\boxed{0.5}"), gold="1/3"),
-         Status.SCORED, Verdict.INCORRECT, Reason.ANSWER_NOT_EQUIVALENT, -1.0),
-        (dict(response=r1("I am not sure at all what the result of this long problem is."),
-              gold="3"),
-         Status.SCORED, Verdict.INCORRECT, Reason.ANSWER_MISSING, -1.0),
-        (dict(response=r1("\\boxed{3} or \\boxed{4}, one of them."), gold="4"),
-         Status.SCORED, Verdict.INCORRECT, Reason.ANSWER_HEDGED, -1.0),
-        (dict(response=r1("\\boxed{1/2}, that is \\boxed{0.5}"), gold="\\frac{1}{2}"),
-         Status.SCORED, Verdict.CORRECT, Reason.ANSWER_EQUIVALENT, 1.0),
-        (dict(response=r1("故答案为：７π"), gold="7\\pi"),
-         Status.SCORED, Verdict.CORRECT, Reason.ANSWER_EQUIVALENT, 1.0),
-        (dict(response="thinking</think>\\boxed{4}", gold="4", think_in_prompt=True),
-         Status.SCORED, Verdict.CORRECT, Reason.ANSWER_EQUIVALENT, 1.0),
-        (dict(response="thinking</think>\\boxed{4}", gold="4"),
-         Status.FILTERED, None, Reason.FORMAT_MISSING_THINK_OPEN, -1.0),
-        (dict(response="<think>never closed \\boxed{4}", gold="4"),
-         Status.FILTERED, None, Reason.FORMAT_MISSING_THINK_CLOSE, -1.0),
-        (dict(response=r1("\\boxed{4}", "Wait, let me recheck. " * 1000), gold="4"),
-         Status.FILTERED, None, Reason.REPETITION_THINKING, -1.0),
-        (dict(response=r1("\\boxed{4} " + "The answer is four. " * 1000), gold="4"),
-         Status.FILTERED, None, Reason.REPETITION_ANSWER, -1.0),
-        (dict(response="\\boxed{4}", gold="4", template=Template.PLAIN),
-         Status.SCORED, Verdict.CORRECT, Reason.ANSWER_EQUIVALENT, 1.0),
-        (dict(response=r1("\\boxed{4}"), gold="4", route="judge"),
-         Status.UNSCORABLE, None, Reason.JUDGE_NOT_CONFIGURED, None),
-        (dict(response=r1("向东"), gold="向东走三步"),
-         Status.UNSCORABLE, None, Reason.JUDGE_NOT_CONFIGURED, None),
-        (dict(response=r1("\\boxed{4}"), gold="\\frac{"),
-         Status.UNSCORABLE, None, Reason.INVALID_GOLD, None),
-        (dict(response=r1("\\boxed{4}"), gold="$ $"),
-         Status.UNSCORABLE, None, Reason.INVALID_GOLD, None),
-        (dict(response=r1("\\boxed{4}"), gold="\\boxed{1} so, no, \\boxed{2}"),
-         Status.UNSCORABLE, None, Reason.INVALID_GOLD, None),
-        (dict(response=r1("\\boxed{4}"), gold=["four apples in total", "4"]),
-         Status.UNSCORABLE, None, Reason.JUDGE_NOT_CONFIGURED, None),
-        (dict(response=r1("\\boxed{4}"), gold=["2^2", "4.0"]),
-         Status.SCORED, Verdict.CORRECT, Reason.ANSWER_EQUIVALENT, 1.0),
-        (dict(response=r1("\\boxed{9^{9^{9^{9}}}}"), gold="4"),
-         Status.UNSCORABLE, None, Reason.TIMEOUT, None),
-        (dict(response=r1("\\boxed{" + "1+" * 600 + "1}"), gold="4"),
-         Status.UNSCORABLE, None, Reason.TOO_LARGE, None),
-        (dict(response=r1(" ".join(f"\\boxed{{{i}}}" for i in range(2000))), gold="4"),
-         Status.SCORED, Verdict.INCORRECT, Reason.ANSWER_HEDGED, -1.0),
+        (
+            dict(response=r1("So $\\boxed{\\dfrac{1}{3}}$."), gold="\\frac13"),
+            Status.SCORED,
+            Verdict.CORRECT,
+            Reason.ANSWER_EQUIVALENT,
+            1.0,
+        ),
+        (
+            dict(response=r1("\\boxed{0.5}"), gold="1/3"),
+            Status.SCORED,
+            Verdict.INCORRECT,
+            Reason.ANSWER_NOT_EQUIVALENT,
+            -1.0,
+        ),
+        (
+            dict(
+                response=r1("I am not sure at all what the result of this long problem is."),
+                gold="3",
+            ),
+            Status.SCORED,
+            Verdict.INCORRECT,
+            Reason.ANSWER_MISSING,
+            -1.0,
+        ),
+        (
+            dict(response=r1("\\boxed{3} or \\boxed{4}, one of them."), gold="4"),
+            Status.SCORED,
+            Verdict.INCORRECT,
+            Reason.ANSWER_HEDGED,
+            -1.0,
+        ),
+        (
+            dict(response=r1("\\boxed{1/2}, that is \\boxed{0.5}"), gold="\\frac{1}{2}"),
+            Status.SCORED,
+            Verdict.CORRECT,
+            Reason.ANSWER_EQUIVALENT,
+            1.0,
+        ),
+        (
+            dict(response=r1("故答案为：７π"), gold="7\\pi"),
+            Status.SCORED,
+            Verdict.CORRECT,
+            Reason.ANSWER_EQUIVALENT,
+            1.0,
+        ),
+        (
+            dict(response="thinking</think>\\boxed{4}", gold="4", think_in_prompt=True),
+            Status.SCORED,
+            Verdict.CORRECT,
+            Reason.ANSWER_EQUIVALENT,
+            1.0,
+        ),
+        (
+            dict(response="thinking</think>\\boxed{4}", gold="4"),
+            Status.FILTERED,
+            None,
+            Reason.FORMAT_MISSING_THINK_OPEN,
+            -1.0,
+        ),
+        (
+            dict(response="<think>never closed \\boxed{4}", gold="4"),
+            Status.FILTERED,
+            None,
+            Reason.FORMAT_MISSING_THINK_CLOSE,
+            -1.0,
+        ),
+        (
+            dict(response=r1("\\boxed{4}", "Wait, let me recheck. " * 1000), gold="4"),
+            Status.FILTERED,
+            None,
+            Reason.REPETITION_THINKING,
+            -1.0,
+        ),
+        (
+            dict(response=r1("\\boxed{4} " + "The answer is four. " * 1000), gold="4"),
+            Status.FILTERED,
+            None,
+            Reason.REPETITION_ANSWER,
+            -1.0,
+        ),
+        (
+            dict(response="\\boxed{4}", gold="4", template=Template.PLAIN),
+            Status.SCORED,
+            Verdict.CORRECT,
+            Reason.ANSWER_EQUIVALENT,
+            1.0,
+        ),
+        (
+            dict(response=r1("\\boxed{4}"), gold="4", route="judge"),
+            Status.UNSCORABLE,
+            None,
+            Reason.JUDGE_NOT_CONFIGURED,
+            None,
+        ),
+        (
+            dict(response=r1("向东"), gold="向东走三步"),
+            Status.UNSCORABLE,
+            None,
+            Reason.JUDGE_NOT_CONFIGURED,
+            None,
+        ),
+        (
+            dict(response=r1("\\boxed{4}"), gold="\\frac{"),
+            Status.UNSCORABLE,
+            None,
+            Reason.INVALID_GOLD,
+            None,
+        ),
+        (
+            dict(response=r1("\\boxed{4}"), gold="$ $"),
+            Status.UNSCORABLE,
+            None,
+            Reason.INVALID_GOLD,
+            None,
+        ),
+        (
+            dict(response=r1("\\boxed{4}"), gold="\\boxed{1} so, no, \\boxed{2}"),
+            Status.UNSCORABLE,
+            None,
+            Reason.INVALID_GOLD,
+            None,
+        ),
+        (
+            dict(response=r1("\\boxed{4}"), gold=["four apples in total", "4"]),
+            Status.UNSCORABLE,
+            None,
+            Reason.JUDGE_NOT_CONFIGURED,
+            None,
+        ),
+        (
+            dict(response=r1("\\boxed{4}"), gold=["2^2", "4.0"]),
+            Status.SCORED,
+            Verdict.CORRECT,
+            Reason.ANSWER_EQUIVALENT,
+            1.0,
+        ),
+        (
+            dict(response=r1("\\boxed{9^{9^{9^{9}}}}"), gold="4"),
+            Status.UNSCORABLE,
+            None,
+            Reason.TIMEOUT,
+            None,
+        ),
+        (
+            dict(response=r1("\\boxed{" + "1+" * 600 + "1}"), gold="4"),
+            Status.UNSCORABLE,
+            None,
+            Reason.TOO_LARGE,
+            None,
+        ),
+        (
+            dict(response=r1(" ".join(f"\\boxed{{{i}}}" for i in range(2000))), gold="4"),
+            Status.SCORED,
+            Verdict.INCORRECT,
+            Reason.ANSWER_HEDGED,
+            -1.0,
+        ),
     ],
 )
-def test_outcomes(service: RewardService, fields: dict[str, Any], status: Status,
-                  verdict: Verdict | None, reason: Reason, reward: float | None) -> None:
+def test_outcomes(
+    service: RewardService,
+    fields: dict[str, Any],
+    status: Status,
+    verdict: Verdict | None,
+    reason: Reason,
+    reward: float | None,
+) -> None:
     result = score(service, id="x", **fields)
     assert (result.status, result.verdict, result.reason, result.reward) == (
-        status, verdict, reason, reward)
+        status,
+        verdict,
+        reason,
+        reward,
+    )
     assert result.id == "x"
     assert result.provenance is not None and "math-verify" in result.provenance.verifier_versions
 
@@ -108,7 +230,10 @@ def test_multi_part_symbolic_with_partial_policy() -> None:
         some = score(svc, response=r1("答案：3; 6; 1/2"), **common)
         assert some.verdict is Verdict.PARTIAL and some.reward == pytest.approx(1 / 3)
         assert [p.verdict for p in some.parts or []] == [
-            Verdict.CORRECT, Verdict.INCORRECT, Verdict.CORRECT]
+            Verdict.CORRECT,
+            Verdict.INCORRECT,
+            Verdict.CORRECT,
+        ]
         mismatch = score(svc, response=r1("\\boxed{3}"), **common)
         assert mismatch.reason is Reason.ANSWER_PARTS_MISMATCH
         # multi-part golds go to the judge unless routed otherwise
@@ -149,15 +274,17 @@ def test_identical_work_in_a_batch_is_done_once_and_then_cached() -> None:
         # one GRPO group: 16 rollouts of one problem, 3 distinct final answers
         answers = ["\\frac{1}{2}", "0.5", "\\frac{1}{3}"]
         batch = [
-            ScoreRequest(id=i, response=r1(f"thinking {i}... \\boxed{{{answers[i % 3]}}}"),
-                         gold="1/2")
+            ScoreRequest(
+                id=i, response=r1(f"thinking {i}... \\boxed{{{answers[i % 3]}}}"), gold="1/2"
+            )
             for i in range(16)
         ]
         first = run(svc.score_batch(batch))
         assert counter.calls == 3
         assert [r.id for r in first] == list(range(16))
         assert [r.verdict for r in first] == [
-            Verdict.INCORRECT if i % 3 == 2 else Verdict.CORRECT for i in range(16)]
+            Verdict.INCORRECT if i % 3 == 2 else Verdict.CORRECT for i in range(16)
+        ]
         assert not any(r.cached for r in first)
         second = run(svc.score_batch(batch))
         assert counter.calls == 3

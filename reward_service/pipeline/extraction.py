@@ -7,10 +7,10 @@ Order of precedence, first that finds something wins:
    when only separators stand between them (``\\boxed{1}, \\boxed{2}`` → ``1, 2``), and are
    checked both ways; otherwise they are hedging and every one must be right. The service
    never simply trusts the last box.
-2. The last answer anchor: ``故答案为``, ``答案为``, ``答案是``, ``最终答案``, ``【答案】``, ``答案：``,
-   ``final answer is``, ``the answer is``, ``Answer:`` / ``Answer`` opening a line — then the
-   math that immediately follows it (``$…$``, ``$$…$$``, ``\\(…\\)``, ``\\[…\\]``), else the
-   rest of that sentence. Math further along the sentence is not taken: in "the answer is
+2. The last answer anchor: ``故答案为``, ``答案为``, ``答案是``, ``最终答案``, ``【答案】``,
+   ``答案：``, ``final answer is``, ``the answer is``, ``Answer:`` / ``Answer`` opening a line —
+   then the math that immediately follows it (``$…$``, ``$$…$$``, ``\\(…\\)``, ``\\[…\\]``),
+   else the rest of that sentence. Math further along the sentence is not taken: in "the answer is
    not $3$" the answer is not ``3``.
 3. A one-line statement (≤ 200 characters) holding exactly one piece of math and no negation
    or hedge ("Therefore $x \\geq 5$ is the solution."): that math.
@@ -50,9 +50,7 @@ _MATH_BLOCK = re.compile(
 )
 # ...else the rest of the sentence on that line.
 _SENTENCE_END = re.compile(r"(?<!\d)\.(?=\s|$)|\.\s|。|\n")
-_INLINE_MATH = re.compile(
-    r"\$\$([^$]+)\$\$|\$([^$]+)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]"
-)
+_INLINE_MATH = re.compile(r"\$\$([^$]+)\$\$|\$([^$]+)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]")
 _NEGATION_OR_HEDGE = re.compile(
     r"\b(?:not|no|isn't|never|cannot|can't|wrong|incorrect|except|or|either|maybe|perhaps|"
     r"possibly|might|unless)\b|不|非|没|无|错|或|可能",
@@ -108,8 +106,8 @@ def _boxes(text: str) -> list[tuple[int, int]]:
             closing[stack.pop()] = brace.start()
     boxes: list[tuple[int, int]] = []
     covered_until = -1
-    for start, brace in starts:
-        end = closing.get(brace)
+    for start, opening in starts:
+        end = closing.get(opening)
         if end is None or start < covered_until:
             continue  # unclosed, or nested inside a box already taken
         boxes.append((start, end + 1))
@@ -166,9 +164,11 @@ def extract_answer(answer_span: str, problem: str | None = None) -> Extraction |
     "fill in the box" question), not answers, and are ignored.
     """
     text = to_halfwidth(answer_span)
-    quoted = frozenset(
-        canonical_answer(c) for c in _boxed_contents(to_halfwidth(problem))
-    ) if problem and "box" in problem else frozenset()
+    quoted = (
+        frozenset(canonical_answer(c) for c in _boxed_contents(to_halfwidth(problem)))
+        if problem and "box" in problem
+        else frozenset()
+    )
     boxes = _boxes(text)
     boxed = _distinct([_box_content(text, box) for box in boxes], quoted)
     if boxed:

@@ -51,10 +51,9 @@ def canonical_answer(text: str) -> str:
     """The form in which two answers that are written the same compare equal.
 
     Strips math delimiters, trailing sentence punctuation and end tags (``<eoa>``), collapses
-    whitespace, maps full-width forms, writes ASCII relations (``>=``) as LaTeX, unwraps a
-    font command around one letter (``\\mathrm{e}``), writes ``.5`` as ``0.5``, and removes digit-group
-    separators from a lone number.
-    It never changes the value an answer denotes.
+    whitespace, maps full-width forms, writes ASCII relations (``>=``) as LaTeX, unwraps a font
+    command around one letter (``\\mathrm{e}``), writes ``.5`` as ``0.5``, and removes
+    digit-group separators from a lone number. It never changes the value an answer denotes.
     """
     text = to_halfwidth(text).replace("~", " ")
     for ascii_form, latex in _ASCII_RELATIONS:

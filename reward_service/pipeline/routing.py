@@ -2,9 +2,8 @@
 
 Precedence: the request's explicit hint > configured ``data_source`` rules (glob patterns, first
 match wins) > the shape of the gold answer. Shape: a multi-part gold, or a gold that is prose
-(any CJK character, or two or more words of three letters or more outside LaTeX commands,
-environment names and ``\\text{}``), goes to the judge; anything else is a single verifiable expression and goes to
-the symbolic verifier.
+(see ``normalize.is_prose``), goes to the judge; anything else is a single verifiable
+expression and goes to the symbolic verifier.
 """
 
 from __future__ import annotations

@@ -72,5 +72,5 @@ class WorkerPool:
 
     def close(self) -> None:
         """Stop the workers, killing any task still running."""
-        self._pool.stop()
+        self._pool.stop()  # type: ignore[no-untyped-call]
         self._pool.join(timeout=10)

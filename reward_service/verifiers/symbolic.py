@@ -42,8 +42,13 @@ class SymbolicVerifier:
         s = self._settings
         try:
             return await self._pool.run(
-                symbolic_task.check, gold, answer, s.float_rounding, s.numeric_precision,
-                s.strict, timeout=s.task_timeout_s,
+                symbolic_task.check,
+                gold,
+                answer,
+                s.float_rounding,
+                s.numeric_precision,
+                s.strict,
+                timeout=s.task_timeout_s,
             )
         except TaskTimeout:
             return Outcome.TIMEOUT

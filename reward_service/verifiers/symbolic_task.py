@@ -42,8 +42,9 @@ def _parse_gold(gold: str) -> tuple[Any, ...]:
     return tuple(_parse(gold))
 
 
-def check(gold: str, answer: str, float_rounding: int, numeric_precision: int,
-          strict: bool) -> Outcome:
+def check(
+    gold: str, answer: str, float_rounding: int, numeric_precision: int, strict: bool
+) -> Outcome:
     """Compare two canonical answers; the gold's parse is cached per worker."""
     parsed_gold = _parse_gold(gold)
     if not parsed_gold:

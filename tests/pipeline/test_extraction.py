@@ -35,13 +35,20 @@ BARE = Source.BARE
         ("$3$ or perhaps more", None, None),
         ("42", ("42",), BARE),
         ("  -7/2 ", ("-7/2",), BARE),
-        ("The remaining steps are left as an exercise for the reader, and so we stop here without "
-         "stating a result.", None, None),
+        (
+            "The remaining steps are left as an exercise for the reader, and so we stop here "
+            "without "
+            "stating a result.",
+            None,
+            None,
+        ),
         ("line one\nline two 5", None, None),
         ("x = 2 and later 3 and 4 " * 10, None, None),
     ],
 )
-def test_extract_answer(span: str, candidates: tuple[str, ...] | None, source: Source | None) -> None:
+def test_extract_answer(
+    span: str, candidates: tuple[str, ...] | None, source: Source | None
+) -> None:
     extraction = extract_answer(span)
     if candidates is None:
         assert extraction is None

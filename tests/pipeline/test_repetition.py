@@ -37,12 +37,15 @@ HEALTHY_START = (
 LOOPS = {
     "english sentence": HEALTHY_START + "Let me double-check this calculation once more. " * 200,
     "chinese sentence": "我们先化简方程。" + "所以答案是5，让我再检查一遍。" * 300,
-    "paragraph": HEALTHY_START + (
+    "paragraph": HEALTHY_START
+    + (
         "Wait, that does not look right. We should reconsider the case where the denominator is "
         "zero, because then the expression is undefined and the earlier step fails. "
-        "Going back to the original equation, we expand the square and compare terms. ") * 40,
-    "counter": HEALTHY_START + "".join(
-        f"Try n = {i}: that does not satisfy the equation. " for i in range(1000, 1300)),
+        "Going back to the original equation, we expand the square and compare terms. "
+    )
+    * 40,
+    "counter": HEALTHY_START
+    + "".join(f"Try n = {i}: that does not satisfy the equation. " for i in range(1000, 1300)),
     "chinese counter": "".join(f"第{i}步：计算得到{i * 3}，不满足条件。" for i in range(1000)),
     "two-character cycle": HEALTHY_START + "ab" * 4000,
     "single character": "0" * 10_000,

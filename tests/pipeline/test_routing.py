@@ -40,7 +40,10 @@ RULES = {"gaokao_*": "judge", "gsm8k": "symbolic"}
     ],
 )
 def test_decide_route(
-    hint: RouteHint, data_source: str | None, golds: tuple[tuple[str, ...], ...], route: Route,
+    hint: RouteHint,
+    data_source: str | None,
+    golds: tuple[tuple[str, ...], ...],
+    route: Route,
     reason: str,
 ) -> None:
     request = ScoreRequest(response="x", gold="unused", data_source=data_source, route=hint)

@@ -1,6 +1,7 @@
 """The deadline pool on its own: timeouts, crashes, memory limits, recovery."""
 
 import os
+import resource
 import time
 
 import pytest
@@ -10,8 +11,6 @@ from tests.conftest import run
 
 
 def _limit(memory_mb: int) -> None:
-    import resource
-
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 

@@ -10,8 +10,12 @@ from reward_service.verifiers.outcome import Outcome
 from reward_service.verifiers.symbolic import SymbolicVerifier
 from tests.conftest import TEST_TIMEOUT_S, run
 
-EQ, NE, AU, GU = (Outcome.EQUAL, Outcome.NOT_EQUAL, Outcome.ANSWER_UNPARSABLE,
-                  Outcome.GOLD_UNPARSABLE)
+EQ, NE, AU, GU = (
+    Outcome.EQUAL,
+    Outcome.NOT_EQUAL,
+    Outcome.ANSWER_UNPARSABLE,
+    Outcome.GOLD_UNPARSABLE,
+)
 
 # Inputs that hang or explode sympy: Math-Verify issue #65, a power tower, a huge factorial.
 HANGING = [
