@@ -1,0 +1,34 @@
+"""The fidelity benchmark as a regression guard: on the labelled corpus our pipeline must not
+reward more wrong answers than plain Math-Verify, and must stay at the accuracy measured."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.fidelity import Tally, baseline, expected_label, ours
+from tests.conftest import load_corpus, run
+
+# Accuracy floors: the figures measured when the pipeline was last tuned, rounded down.
+# mathverify_tests.jsonl is Math-Verify's own extraction suite; it asserts behaviour we reject
+# on purpose (last number in truncated traces, "is not 10 which is 1,000.99", decimal commas).
+FLOORS = {
+    "auto_labelled_qwen_math_cot.jsonl": 0.99,
+    "auto_labelled_gaokao_fill_blank.jsonl": 0.91,
+    "grader_unit_tests.jsonl": 0.92,
+    "mathverify_tests.jsonl": 0.88,
+}
+
+
+@pytest.mark.parametrize("name", FLOORS)
+def test_fidelity_against_plain_math_verify(name: str) -> None:
+    rows = load_corpus(name)
+    mv, us = Tally(), Tally()
+    for row, mv_pred, (our_pred, _, _) in zip(
+        rows, baseline(rows), run(ours(rows, "auto")), strict=True
+    ):
+        mv.add(mv_pred, expected_label(row))
+        us.add(our_pred, expected_label(row))
+    assert us.fp <= mv.fp
+    assert us.accuracy >= FLOORS[name]
+    if name != "mathverify_tests.jsonl":
+        assert us.accuracy >= mv.accuracy
