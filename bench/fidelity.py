@@ -1,8 +1,9 @@
 """Fidelity benchmark: our pipeline vs plain Math-Verify on labelled answer-checking cases.
 
-Runs every corpus file (default: ``../shared/corpus/*.jsonl`` beside the checkout, or the paths
-given) through the service pipeline and, in the same run, through plain Math-Verify
-(``verify(parse(gold), parse(response))`` with its defaults). Prints accuracy, false positives
+Runs every corpus file (default: ``../shared/corpus/*.jsonl`` beside the checkout, else the
+copy in ``tests/data/corpus``; or the paths given) through the service pipeline and, in the
+same run, through plain Math-Verify (``verify(parse(gold), parse(response))`` with its
+defaults). Prints accuracy, false positives
 (a wrong answer rewarded) and false negatives per file and per kind for both.
 
 The label is ``audit_expected`` where the corpus has a reviewed verdict, else ``expected``.
@@ -39,7 +40,16 @@ from reward_service import (
 )
 from reward_service.jsonl import parse_request_line
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+_ROOT = Path(__file__).resolve().parents[1]
+# The shared corpus beside the checkout when present, else the copy vendored for the tests.
+DEFAULT_CORPUS = next(
+    (
+        p
+        for p in (_ROOT.parent / "shared" / "corpus", _ROOT / "tests" / "data" / "corpus")
+        if p.is_dir()
+    ),
+    _ROOT / "tests" / "data" / "corpus",
+)
 
 
 @dataclass

@@ -1,5 +1,5 @@
-"""Shared fixtures: one real worker pool for the session, the labelled corpus beside the
-checkout, and a helper to run coroutines from sync tests."""
+"""Shared fixtures: one real worker pool for the session, the vendored labelled corpus, and a
+helper to run coroutines from sync tests."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from reward_service import RewardService, Settings
 from reward_service.settings import SymbolicSettings
 
 T = TypeVar("T")
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 TEST_TIMEOUT_S = 2.0
 
 
@@ -38,6 +38,6 @@ def service() -> Iterator[RewardService]:
 def load_corpus(name: str) -> list[dict[str, Any]]:
     path = CORPUS / name
     if not path.exists():
-        pytest.fail(f"corpus file missing: {path} (../shared/corpus beside the checkout)")
+        pytest.fail(f"corpus file missing: {path}")
     with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]

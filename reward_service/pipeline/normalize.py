@@ -54,7 +54,20 @@ def canonical_answer(text: str) -> str:
     whitespace, maps full-width forms, writes ASCII relations (``>=``) as LaTeX, unwraps a font
     command around one letter (``\\mathrm{e}``), writes ``.5`` as ``0.5``, and removes
     digit-group separators from a lone number. It never changes the value an answer denotes.
+    Applied until nothing changes, so it is idempotent.
     """
+    for _ in range(_MAX_PASSES):
+        canonical = _canonical_pass(text)
+        if canonical == text:
+            break
+        text = canonical
+    return text
+
+
+_MAX_PASSES = 8
+
+
+def _canonical_pass(text: str) -> str:
     text = to_halfwidth(text).replace("~", " ")
     for ascii_form, latex in _ASCII_RELATIONS:
         text = text.replace(ascii_form, latex)
