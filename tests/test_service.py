@@ -331,3 +331,18 @@ def test_deeply_nested_braces_are_bounded(service: RewardService) -> None:
     result = score(service, response=r1("\\boxed{" + nested + "}"), gold="2")
     assert result.verdict is not Verdict.CORRECT
     assert time.monotonic() - started < TEST_TIMEOUT_S + 10
+
+
+def test_code_in_an_answer_is_never_executed(service: RewardService, tmp_path: Any) -> None:
+    target = tmp_path / "pwned"
+    payloads = [
+        f"\\boxed{{open('{target}','w').write('x') or \\pi}}",
+        f"\\boxed{{__import__('os').system('touch {target}')}}",
+        f"The answer is: __import__('pathlib').Path('{target}').touch()",
+        f"{target}.touch()",
+    ]
+    results = run(
+        service.score_batch([ScoreRequest(response=r1(p), gold="\\pi") for p in payloads])
+    )
+    assert all(r.verdict is not Verdict.CORRECT for r in results)
+    assert not target.exists()
