@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ from reward_service.verifiers.outcome import Outcome
 from reward_service.verifiers.symbolic import SymbolicVerifier, verifier_versions
 
 Pair = tuple[str, str]
+log = logging.getLogger(__name__)
 
 
 class Part(NamedTuple):
@@ -117,7 +119,7 @@ class RewardService:
         """Score a batch; results are in request order, one per request. Never raises for a
         bad request: its problem is in the result's status and reason."""
         started = time.perf_counter()
-        staged = [self._prepare(request) for request in requests]
+        staged = [self._prepare_safely(request) for request in requests]
         work = {s.key: s for s in staged if isinstance(s, _SymbolicWork)}
         keys = list(work)
         decisions: dict[str, Decision] = {}
@@ -143,6 +145,19 @@ class RewardService:
         self.verifier.close()
 
     # -- per-request stages -------------------------------------------------------------------
+
+    def _prepare_safely(self, request: ScoreRequest) -> _Outcome | _SymbolicWork:
+        """A bug in a stage costs its own request (``unscorable/internal_error``), never the
+        batch. The log names the exception, not the (untrusted, possibly huge) response."""
+        try:
+            return self._prepare(request)
+        except Exception as error:
+            log.exception("internal error preparing request id=%r", request.id)
+            return _Outcome(
+                Status.UNSCORABLE,
+                Reason.INTERNAL_ERROR,
+                detail=f"internal error: {type(error).__name__}",
+            )
 
     def _prepare(self, request: ScoreRequest) -> _Outcome | _SymbolicWork:
         settings = self.settings

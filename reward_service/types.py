@@ -81,6 +81,8 @@ class Reason(StrEnum):
     TOO_LARGE = "too_large"
     VERIFIER_ERROR = "verifier_error"
     JUDGE_NOT_CONFIGURED = "judge_not_configured"
+    INTERNAL_ERROR = "internal_error"
+    """A bug in the service; the log has the traceback."""
 
 
 NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+import reward_service.service as service_module
 from reward_service import (
     GoldParts,
     PartialPolicy,
@@ -346,3 +347,30 @@ def test_code_in_an_answer_is_never_executed(service: RewardService, tmp_path: A
     )
     assert all(r.verdict is not Verdict.CORRECT for r in results)
     assert not target.exists()
+
+
+def test_a_bug_in_one_request_does_not_fail_the_batch(
+    monkeypatch: pytest.MonkeyPatch, service: RewardService
+) -> None:
+    real = service_module.extract_answer
+
+    def broken_on_marker(span: str, problem: str | None = None) -> Any:
+        if "MARKER" in span:
+            raise RuntimeError("simulated bug")
+        return real(span, problem)
+
+    monkeypatch.setattr(service_module, "extract_answer", broken_on_marker)
+    results = run(
+        service.score_batch(
+            [
+                ScoreRequest(id=1, response=r1("\\boxed{4} MARKER"), gold="4"),
+                ScoreRequest(id=2, response=r1("\\boxed{4}"), gold="4"),
+            ]
+        )
+    )
+    assert (results[0].status, results[0].reason, results[0].reward) == (
+        Status.UNSCORABLE,
+        Reason.INTERNAL_ERROR,
+        None,
+    )
+    assert results[1].verdict is Verdict.CORRECT
