@@ -20,6 +20,8 @@ from reward_service import __version__
 from reward_service.cache.base import Cache
 from reward_service.cache.keys import symbolic_key
 from reward_service.cache.memory import MemoryCache
+from reward_service.errors import ErrorCode, ServiceError
+from reward_service.metrics import Metrics
 from reward_service.pipeline.extraction import (
     Extraction,
     Source,
@@ -87,7 +89,11 @@ class _SymbolicWork:
 
 
 class RewardService:
-    """Scores batches of requests. Owns the verifier pool; call :meth:`close` when done."""
+    """Scores batches of requests. Owns the verifier pool; call :meth:`close` when done.
+
+    Shared by every front door: it enforces the batch limit, backpressure (``max_in_flight``),
+    deadlines and draining, and records the metrics, so the doors only convert formats.
+    """
 
     def __init__(
         self,
@@ -110,35 +116,112 @@ class RewardService:
             judge_model=None,
             config_hash=settings.config_hash(),
         )
+        self.metrics = Metrics()
+        self.metrics.watch_pool(self.verifier.restart_counts)
+        self.in_flight = 0
+        self.draining = False
+        self._idle = asyncio.Event()
+        self._idle.set()
 
-    async def score(self, request: ScoreRequest) -> ScoreResult:
+    async def warm_up(self) -> None:
+        """Run one comparison through the worker pool, so workers are up before traffic."""
+        await self.verifier.check("1", "1.0")
+
+    def begin_drain(self) -> None:
+        """Refuse new calls (``shutting_down``); calls already admitted run to the end."""
+        self.draining = True
+
+    async def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until no call is in flight; False if ``timeout_s`` passed first."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
+    async def score(self, request: ScoreRequest, *, timeout_s: float | None = None) -> ScoreResult:
         """Score one request."""
-        return (await self.score_batch([request]))[0]
+        return (await self.score_batch([request], timeout_s=timeout_s))[0]
 
-    async def score_batch(self, requests: Sequence[ScoreRequest]) -> list[ScoreResult]:
-        """Score a batch; results are in request order, one per request. Never raises for a
-        bad request: its problem is in the result's status and reason."""
+    async def score_batch(
+        self, requests: Sequence[ScoreRequest], *, timeout_s: float | None = None
+    ) -> list[ScoreResult]:
+        """Score a batch; results are in request order, one per request.
+
+        ``timeout_s`` bounds the server-side work (default ``default_timeout_s``, at most
+        ``max_timeout_s``): comparisons still running at the deadline are cancelled and their
+        requests come back ``unscorable/timeout``. A bad request never raises: its problem is
+        in its result. Raises :class:`ServiceError` only when refusing the whole call
+        (``batch_too_large``, ``overloaded``, ``shutting_down``).
+        """
+        settings = self.settings
+        if self.draining:
+            raise ServiceError(ErrorCode.SHUTTING_DOWN, "the service is shutting down")
+        if len(requests) > settings.max_batch_size:
+            raise ServiceError(
+                ErrorCode.BATCH_TOO_LARGE,
+                f"{len(requests)} requests in one batch; the limit is {settings.max_batch_size}",
+            )
+        if self.in_flight and self.in_flight + len(requests) > settings.max_in_flight:
+            raise ServiceError(
+                ErrorCode.OVERLOADED,
+                f"{self.in_flight} responses in flight; the limit is {settings.max_in_flight}",
+            )
+        budget = min(timeout_s or settings.default_timeout_s, settings.max_timeout_s)
+        self._admit(len(requests))
+        try:
+            return await self._score_admitted(requests, time.monotonic() + budget)
+        finally:
+            self._release(len(requests))
+
+    def _admit(self, count: int) -> None:
+        self.in_flight += count
+        self._idle.clear()
+        self.metrics.in_flight.set(self.in_flight)
+
+    def _release(self, count: int) -> None:
+        self.in_flight -= count
+        self.metrics.in_flight.set(self.in_flight)
+        if self.in_flight == 0:
+            self._idle.set()
+
+    async def _score_admitted(
+        self, requests: Sequence[ScoreRequest], deadline: float
+    ) -> list[ScoreResult]:
         started = time.perf_counter()
-        staged = [self._prepare_safely(request) for request in requests]
+        stage = self.metrics.stage_seconds
+        with stage.labels("prepare").time():
+            staged = [self._prepare_safely(request) for request in requests]
         work = {s.key: s for s in staged if isinstance(s, _SymbolicWork)}
         keys = list(work)
         decisions: dict[str, Decision] = {}
         cached_keys: set[str] = set()
-        for key, hit in zip(keys, await self.cache.get_many(keys), strict=True):
+        with stage.labels("cache_lookup").time():
+            hits = await self.cache.get_many(keys)
+        for key, hit in zip(keys, hits, strict=True):
             if hit is not None:
                 decisions[key] = hit
                 cached_keys.add(key)
+        self.metrics.cache_lookups.labels("hit").inc(len(cached_keys))
+        self.metrics.cache_lookups.labels("miss").inc(len(keys) - len(cached_keys))
         missing = [work[k] for k in keys if k not in decisions]
         if missing:
-            outcomes = await self._compare({pair for w in missing for pair in _pairs(w)})
+            with stage.labels("verify").time():
+                pairs = {pair for w in missing for pair in _pairs(w)}
+                outcomes = await self._compare(pairs, deadline)
             fresh = {w.key: _decide(w, outcomes) for w in missing}
             decisions.update(fresh)
-            await self.cache.set_many({k: d for k, d in fresh.items() if d.verdict is not None})
+            with stage.labels("cache_store").time():
+                await self.cache.set_many({k: d for k, d in fresh.items() if d.verdict is not None})
         elapsed_ms = (time.perf_counter() - started) * 1000
-        return [
+        results = [
             self._result(request, stage, decisions, cached_keys, elapsed_ms)
             for request, stage in zip(requests, staged, strict=True)
         ]
+        for result in results:
+            self.metrics.results.labels(result.status.value, result.reason.value).inc()
+            self.metrics.routes.labels(result.route.value).inc()
+        return results
 
     def close(self) -> None:
         """Stop the verifier workers."""
@@ -225,12 +308,21 @@ class RewardService:
             )
         return _SymbolicWork(route, extraction, parts, symbolic_key(parts, self._verifier_tag))
 
-    async def _compare(self, pairs: set[Pair]) -> dict[Pair, Outcome]:
-        """Each distinct (gold, candidate) comparison once; identical text needs no worker."""
+    async def _compare(self, pairs: set[Pair], deadline: float) -> dict[Pair, Outcome]:
+        """Each distinct (gold, candidate) comparison once; identical text needs no worker.
+        Comparisons still running at ``deadline`` are cancelled and count as timeouts."""
         outcomes = {pair: Outcome.EQUAL for pair in pairs if pair[0] == pair[1]}
-        todo = [pair for pair in pairs if pair not in outcomes]
-        checked = await asyncio.gather(*(self.verifier.check(g, c) for g, c in todo))
-        outcomes.update(zip(todo, checked, strict=True))
+        tasks = {
+            pair: asyncio.ensure_future(self.verifier.check(*pair))
+            for pair in pairs
+            if pair not in outcomes
+        }
+        if tasks:
+            _, late = await asyncio.wait(tasks.values(), timeout=deadline - time.monotonic())
+            for task in late:
+                task.cancel()
+            for pair, task in tasks.items():
+                outcomes[pair] = Outcome.TIMEOUT if task in late else task.result()
         return outcomes
 
     def _result(

@@ -11,7 +11,7 @@ import hashlib
 import os
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reward_service.rewards import RewardTable
@@ -83,6 +83,35 @@ class Settings(BaseSettings):
     """``data_source`` glob pattern → ``symbolic`` | ``judge``; the first matching pattern wins."""
     cache_size: int = Field(100_000, ge=0)
     """Entries of the in-process LRU cache (0 disables it)."""
+
+    # -- serving (``reward-service serve``) --
+    host: str = "0.0.0.0"
+    """Listen address of both doors (all interfaces: the server runs in a container)."""
+    http_port: int = Field(8000, ge=0, le=65535)
+    grpc_port: int = Field(50051, ge=0, le=65535)
+    auth_token: SecretStr | None = None
+    """When set, both doors require ``Authorization: Bearer <token>`` (health stays open)."""
+    max_batch_size: int = Field(4096, ge=1)
+    """Requests in one batch call; more is an error, not a silent truncation."""
+    max_in_flight: int = Field(16384, ge=1)
+    """Responses being scored at once; past it new calls get RESOURCE_EXHAUSTED / 429."""
+    max_body_bytes: int = Field(256 * 1024 * 1024, ge=1024)
+    """Largest HTTP body or gRPC message accepted."""
+    default_timeout_s: float = Field(120.0, gt=0)
+    """Server-side deadline of a call when the client gives none."""
+    max_timeout_s: float = Field(600.0, gt=0)
+    """Upper bound on any client-requested deadline."""
+    drain_timeout_s: float = Field(30.0, ge=0)
+    """On SIGTERM: how long in-flight calls may take to finish before the server exits."""
+    trainer_unscorable_reward: float = 0.0
+    """Reward reported for unscorable results where a trainer's protocol has no null
+    (OpenRLHF ``/get_reward``, slime); the result is flagged as unscorable beside it."""
+
+    @model_validator(mode="after")
+    def _batch_fits_in_flight(self) -> Settings:
+        if self.max_batch_size > self.max_in_flight:
+            raise ValueError("max_batch_size must not exceed max_in_flight")
+        return self
 
     def config_hash(self) -> str:
         """A short hash of every setting that can change a verdict or reward."""

@@ -37,6 +37,10 @@ class SymbolicVerifier:
     def restarts(self) -> int:
         return self._pool.restarts
 
+    def restart_counts(self) -> tuple[int, int]:
+        """Workers replaced so far: (after a timeout, after dying)."""
+        return self._pool.timeouts, self._pool.deaths
+
     async def check(self, gold: str, answer: str) -> Outcome:
         """The outcome of comparing ``answer`` with ``gold``; never raises for bad input."""
         s = self._settings

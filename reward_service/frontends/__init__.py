@@ -1,0 +1,1 @@
+"""Front doors: HTTP (FastAPI) and gRPC over one service object."""
