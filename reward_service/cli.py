@@ -1,9 +1,11 @@
-"""Command line: ``reward-service score IN -o OUT`` (offline scoring of JSONL requests)."""
+"""Command line: ``reward-service serve`` (HTTP + gRPC) and ``reward-service score IN -o OUT``
+(offline scoring of JSONL requests)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import time
 from collections import Counter
@@ -13,7 +15,8 @@ from typing import BinaryIO
 
 from tqdm import tqdm
 
-from reward_service.jsonl import parse_request_line, result_line
+from reward_service.jsonl import merge, parse_request_line, requests_of, result_line
+from reward_service.server import serve
 from reward_service.service import RewardService
 from reward_service.settings import Settings, SymbolicSettings
 from reward_service.types import ScoreRequest, ScoreResult
@@ -36,9 +39,7 @@ def _batches(stream: BinaryIO, size: int) -> Iterator[list[ScoreRequest | ScoreR
 async def _score_lines(
     service: RewardService, parsed: list[ScoreRequest | ScoreResult]
 ) -> list[ScoreResult]:
-    requests = [p for p in parsed if isinstance(p, ScoreRequest)]
-    scored = iter(await service.score_batch(requests))
-    return [p if isinstance(p, ScoreResult) else next(scored) for p in parsed]
+    return merge(parsed, await service.score_batch(requests_of(parsed)))
 
 
 async def _scored_batches(
@@ -108,9 +109,34 @@ def _score_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_command(args: argparse.Namespace) -> int:
+    overrides = {
+        name: value
+        for name, value in (
+            ("host", args.host),
+            ("http_port", args.http_port),
+            ("grpc_port", args.grpc_port),
+        )
+        if value is not None
+    }
+    settings = Settings(**overrides)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    asyncio.run(serve(settings))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reward-service", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+    serving = commands.add_parser(
+        "serve", help="run the HTTP and gRPC service (settings from REWARD_SERVICE_* variables)"
+    )
+    serving.add_argument("--host", help="listen address (setting: host)")
+    serving.add_argument("--http-port", type=int, help="HTTP port (setting: http_port)")
+    serving.add_argument("--grpc-port", type=int, help="gRPC port (setting: grpc_port)")
+    serving.set_defaults(handler=_serve_command)
     score = commands.add_parser(
         "score", help="score JSONL requests offline, one result line per input line"
     )

@@ -1,8 +1,13 @@
-"""JSONL request lines ⇄ domain types, for the offline CLI (and later rescoring)."""
+"""JSON requests ⇄ domain types: JSONL lines of the offline CLI, items of HTTP batches.
+
+Both go through :func:`request_from_json`, so a malformed request gets the same
+``unscorable/invalid_request`` result (naming where it was) on every front door.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from pydantic import ValidationError
 
@@ -12,24 +17,51 @@ from reward_service.types import Reason, Route, ScoreRequest, ScoreResult, Statu
 def parse_request_line(raw: bytes, line_number: int) -> ScoreRequest | ScoreResult:
     """A request, or an ``unscorable/invalid_request`` result saying what is wrong with the line
     (with its 1-based number, and its ``id`` when one can be read)."""
-    request_id: str | int | None = None
+    where = f"line {line_number}"
     try:
         data = json.loads(raw.decode("utf-8"))
-        request_id = _id_of(data)
-        return ScoreRequest.model_validate(data)
     except UnicodeDecodeError as error:
-        detail = f"invalid UTF-8 at byte {error.start}"
-        request_id = _id_despite_encoding(raw)
+        return invalid_request(
+            where, f"invalid UTF-8 at byte {error.start}", _id_despite_encoding(raw)
+        )
     except json.JSONDecodeError as error:
-        detail = f"invalid JSON: {error.msg} at column {error.colno}"
+        return invalid_request(where, f"invalid JSON: {error.msg} at column {error.colno}")
     except RecursionError:
-        detail = "invalid JSON: nested too deeply"
+        return invalid_request(where, "invalid JSON: nested too deeply")
+    return request_from_json(data, where)
+
+
+def request_from_json(data: object, where: str) -> ScoreRequest | ScoreResult:
+    """Validate one decoded JSON request; ``where`` names it in the error detail."""
+    try:
+        return ScoreRequest.model_validate(data)
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'line'}: {e['msg']}"
+            f"{'.'.join(str(p) for p in e['loc']) or 'request'}: {e['msg']}"
             for e in error.errors()[:5]
         )
-        detail = f"invalid request: {problems}"
+        return invalid_request(where, f"invalid request: {problems}", _id_of(data))
+
+
+def requests_of(staged: Sequence[ScoreRequest | ScoreResult]) -> list[ScoreRequest]:
+    """The requests among parsed items (the rest are already ``invalid_request`` results)."""
+    return [s for s in staged if isinstance(s, ScoreRequest)]
+
+
+def merge(
+    staged: Sequence[ScoreRequest | ScoreResult], scored: Sequence[ScoreResult]
+) -> list[ScoreResult]:
+    """One result per parsed item, in order: ``scored`` holds the results of
+    ``requests_of(staged)``, in that order."""
+    results = iter(scored)
+    merged = [s if isinstance(s, ScoreResult) else next(results) for s in staged]
+    if next(results, None) is not None:
+        raise ValueError("more results than requests")
+    return merged
+
+
+def invalid_request(where: str, detail: str, request_id: str | int | None = None) -> ScoreResult:
+    """The ``unscorable/invalid_request`` result for a request that could not be read."""
     return ScoreResult(
         id=request_id,
         status=Status.UNSCORABLE,
@@ -37,7 +69,7 @@ def parse_request_line(raw: bytes, line_number: int) -> ScoreRequest | ScoreResu
         reason=Reason.INVALID_REQUEST,
         reward=None,
         route=Route.NONE,
-        detail=f"line {line_number}: {detail}",
+        detail=f"{where}: {detail}",
     )
 
 

@@ -1,0 +1,103 @@
+"""OpenRLHF: the remote reward-model protocol and a ``reward_func`` file.
+
+Protocol (OpenRLHF's ``--reward.remote_url http://host:8000/get_reward``): POST
+``{"query": [...], "prompts": [...], "labels": [...]}`` where each query is prompt + response;
+the reply is ``{"rewards": [...], "scores": [...], "extra_logs": {...}}``, lists as long as
+``query``. OpenRLHF has no null reward, so an unscorable result gets ``trainer_unscorable_reward``
+(default 0.0) and ``extra_logs.unscorable`` = 1.0 marks it; ``scores`` (used for dynamic
+filtering) is 1.0 for correct, the fraction of right parts for partial, else 0.0.
+
+File variant (``--reward.remote_url /path/to/reward_service/adapters/openrlhf.py``): OpenRLHF
+imports this file and calls :func:`reward_func`, which scores through a running service
+(``REWARD_SERVICE_CLIENT_URL``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from reward_service.adapters.common import reward_or, think_opened
+from reward_service.adapters.settings import adapter_client, adapter_settings
+from reward_service.jsonl import merge, request_from_json, requests_of
+from reward_service.types import Gold, ScoreRequest, ScoreResult, Status, Verdict
+
+
+class OpenRLHFRequest(BaseModel):
+    """The body OpenRLHF posts (other keys it may add are ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    query: list[str]
+    prompts: list[str]
+    labels: list[Gold]
+
+
+def response_of(query: str, prompt: str) -> str:
+    """The response part of an OpenRLHF query (prompt + response)."""
+    return query[len(prompt) :] if query.startswith(prompt) else query
+
+
+def to_requests(
+    queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any]
+) -> list[ScoreRequest | ScoreResult]:
+    """One request per query; a bad label gives that query an ``invalid_request`` result."""
+    if not len(queries) == len(prompts) == len(labels):
+        raise ValueError("query, prompts and labels must have the same length")
+    return [
+        request_from_json(
+            {
+                "id": str(i),
+                "response": response_of(query, prompt),
+                "gold": label,
+                "problem": prompt,
+                "think_in_prompt": think_opened(prompt),
+            },
+            f"query[{i}]",
+        )
+        for i, (query, prompt, label) in enumerate(zip(queries, prompts, labels, strict=True))
+    ]
+
+
+def _score(result: ScoreResult) -> float:
+    if result.verdict is Verdict.CORRECT:
+        return 1.0
+    if result.verdict is Verdict.PARTIAL and result.parts:
+        return sum(p.verdict is Verdict.CORRECT for p in result.parts) / len(result.parts)
+    return 0.0
+
+
+def to_reply(results: Sequence[ScoreResult], unscorable_reward: float) -> dict[str, Any]:
+    """OpenRLHF's reply shape; every list is as long as ``results``."""
+    return {
+        "rewards": [reward_or(r, unscorable_reward) for r in results],
+        "scores": [_score(r) for r in results],
+        "extra_logs": {
+            "unscorable": [float(r.status is Status.UNSCORABLE) for r in results],
+            "filtered": [float(r.status is Status.FILTERED) for r in results],
+            "correct": [float(r.verdict is Verdict.CORRECT) for r in results],
+        },
+    }
+
+
+def reward_func(
+    queries: list[str], prompts: list[str], labels: list[Any], **kwargs: Any
+) -> dict[str, Any]:
+    """OpenRLHF's local reward function: scores through the service named by the client
+    settings. Returns torch tensors when torch is importable (as OpenRLHF concatenates them),
+    plain lists otherwise."""
+    settings = adapter_settings()
+    staged = to_requests(queries, prompts, labels)
+    results = merge(staged, adapter_client().score_batch(requests_of(staged)))
+    reply = to_reply(results, settings.unscorable_reward)
+    try:
+        import torch  # noqa: PLC0415 - only present inside a trainer
+    except ImportError:
+        return reply
+    return {
+        "rewards": torch.tensor(reply["rewards"]),
+        "scores": torch.tensor(reply["scores"]),
+        "extra_logs": {k: torch.tensor(v) for k, v in reply["extra_logs"].items()},
+    }

@@ -1,0 +1,70 @@
+"""Settings of the trainer-side adapters: which service to call and how to map results.
+
+Environment variables with the prefix ``REWARD_SERVICE_CLIENT_``, e.g.
+``REWARD_SERVICE_CLIENT_URL=grpc://reward:50051``. Read once per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from reward_service.client import AsyncRewardClient, RewardClient
+from reward_service.types import RouteHint, Template
+
+
+class AdapterSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="REWARD_SERVICE_CLIENT_", extra="forbid", frozen=True
+    )
+
+    url: str = "http://127.0.0.1:8000"
+    """The service: ``http://host:port`` or ``grpc://host:port``."""
+    token: SecretStr | None = None
+    timeout_s: float = Field(300.0, gt=0)
+    """Deadline of one scoring call."""
+    unscorable_reward: float = 0.0
+    """The score reported for unscorable results where the trainer needs a number (verl,
+    OpenRLHF, slime); such samples are flagged ``unscorable`` beside it. TRL gets None."""
+    template: Template = Template.R1
+    think_in_prompt: bool | None = None
+    """None: decided per sample from the prompt when the trainer passes one (an open
+    ``<think>`` at its end), else False."""
+    route: RouteHint = RouteHint.AUTO
+
+
+@lru_cache(maxsize=1)
+def adapter_settings() -> AdapterSettings:
+    return AdapterSettings()
+
+
+def _options(settings: AdapterSettings) -> dict[str, object]:
+    token = settings.token.get_secret_value() if settings.token else None
+    return {"token": token, "timeout_s": settings.timeout_s}
+
+
+@lru_cache(maxsize=1)
+def adapter_client() -> RewardClient:
+    """The process-wide blocking client."""
+    settings = adapter_settings()
+    return RewardClient(settings.url, **_options(settings))
+
+
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncRewardClient] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def async_adapter_client() -> AsyncRewardClient:
+    """The async client of the running event loop (async clients are bound to one loop)."""
+    loop = asyncio.get_running_loop()
+    client = _async_clients.get(loop)
+    if client is None:
+        settings = adapter_settings()
+        client = AsyncRewardClient(settings.url, **_options(settings))  # type: ignore[arg-type]
+        _async_clients[loop] = client
+    return client
