@@ -41,3 +41,12 @@ def load_corpus(name: str) -> list[dict[str, Any]]:
         pytest.fail(f"corpus file missing: {path}")
     with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One real server for the session (no auth, default limits)."""
+    from tests.serving import running_server
+
+    with running_server(tmp_path_factory.mktemp("server")) as running:
+        yield running

@@ -15,7 +15,7 @@ FLOORS = {
     "auto_labelled_qwen_math_cot.jsonl": 0.99,
     "auto_labelled_gaokao_fill_blank.jsonl": 0.91,
     "grader_unit_tests.jsonl": 0.92,
-    "mathverify_tests.jsonl": 0.88,
+    "mathverify_tests.jsonl": 0.84,
 }
 
 

@@ -374,3 +374,53 @@ def test_a_bug_in_one_request_does_not_fail_the_batch(
         None,
     )
     assert results[1].verdict is Verdict.CORRECT
+
+
+# Each of these once earned a reward it must not (found by red-teaming the pipeline).
+FALSE_POSITIVES = [
+    ("\\boxed{3\\text{ cm}, 4\\text{ cm}}", "3"),
+    ("\\boxed{3 \\text{ cm or } 4 \\text{ cm}}", "3"),
+    ("\\boxed{3 \\text{ is not the answer}}", "3"),
+    ("\\boxed{3\\text{ (not sure, maybe 4)}}", "3"),
+    ("The answer is $3$ or $4$.", "3"),
+    ("答案是$3$或$4$", "3"),
+    ("I don't think the answer is $3$.", "3"),
+    ("The answer is $3$.\nWait, that's wrong. It's actually $4$.", "3"),
+    ("It is false that $x=3$.", "3"),
+    ("Half of $6$ is the answer.", "6"),
+    ("\\boxed{\\{3, 4\\}}", "3<x<4"),
+    ("\\boxed{3} or \\boxed{4}", "3<x<4"),
+    ("\\boxed{-2, 2}", "|x|<2"),
+    ("\\boxed{5!}", "5"),
+    ("\\boxed{2+2=5}", "5"),
+    ("\\boxed{x = 4 = 3}", "3"),
+    ("\\boxed{3} or \\boxed 4", "3"),
+    ("\\boxed{3} \\fbox 4", "3"),
+    ("\\boxed{3} \\framebox{4}", "3"),
+    ("\\boxed{f'}", "f"),
+]
+
+
+@pytest.mark.parametrize(("answer", "gold"), FALSE_POSITIVES)
+def test_known_false_positives_stay_closed(
+    service: RewardService, answer: str, gold: str
+) -> None:
+    result = score(service, response=r1(answer), gold=gold)
+    assert result.verdict is not Verdict.CORRECT, result
+
+
+@pytest.mark.parametrize(
+    ("answer", "gold"),
+    [
+        ("\\boxed{\\sqrt{4} = 2}", "2"),
+        ("\\boxed{x = 5}", "5"),
+        ("\\boxed{(x, y) = (1, 2)}", "(1, 2)"),
+        ("\\boxed{20 \\text{ square units}}", "20"),
+        ("\\boxed{5 cm}", "5"),
+        ("\\boxed{\\text{Evelyn}}", "\\text{Evelyn}"),
+        ("\\boxed{19, 46, \\text{ and } 82}", "19, 46, 82"),
+        ("\\boxed{3!}", "6"),
+    ],
+)
+def test_what_the_guards_still_accept(service: RewardService, answer: str, gold: str) -> None:
+    assert score(service, response=r1(answer), gold=gold).verdict is Verdict.CORRECT

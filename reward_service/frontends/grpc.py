@@ -35,7 +35,8 @@ def _timeout(context: grpc.aio.ServicerContext) -> float | None:
     remaining = context.time_remaining()
     if remaining is None:
         return None
-    return max(0.001, remaining - min(0.25, remaining * 0.1))
+    budget = float(remaining)
+    return max(0.001, budget - min(0.25, budget * 0.1))
 
 
 class RewardServicer(reward_pb2_grpc.RewardServiceServicer):  # type: ignore[misc]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from latex2sympy2_extended.math_normalization import units_regex as UNITS_AT_END
+
 # Full-width ASCII (U+FF01-U+FF5E) maps to ASCII; plus the ideographic space and the Unicode
 # math symbols models write instead of LaTeX.
 _TRANSLATION: dict[int, str] = {code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}
@@ -30,7 +32,8 @@ _TRANSLATION.update(
 )
 
 _DELIMITERS = (("$$", "$$"), ("$", "$"), (r"\(", r"\)"), (r"\[", r"\]"))
-_TRAILING = " \t\r\n.。,，;；:：!！\\"
+# "!" is not here: it is the factorial sign.
+_TRAILING = " \t\r\n.。,，;；:：\\"
 _SPACE_RUN = re.compile(r"\s+")
 # "1 000", "1\,000", "1{,}000" as a whole answer: digit-group separators, not a list.
 _GROUPED_NUMBER = re.compile(r"-?\d{1,3}(?:(?:\\,|\\ |\{,\}| )\d{3})+(?:\.\d+)?")
@@ -40,6 +43,11 @@ _ASCII_RELATIONS = ((">=", r"\ge "), ("<=", r"\le "), ("!=", r"\ne "))
 # (applied before whitespace is collapsed, so the space they add never doubles)
 _LEADING_POINT = re.compile(r"(?<![\d.])\.(?=\d)")
 _ROMAN_LETTER = re.compile(r"\\(?:mathrm|textrm|mathit)\s*\{\s*([A-Za-z])\s*\}")
+_TEXT_GROUP = re.compile(r"\\(?:text|mbox|textrm|textnormal|textbf|textit)\s*\{([^{}]*)\}")
+_UNIT_TEXT = re.compile(r"[A-Za-z°/.\s^0-9²³-]*[A-Za-z°][A-Za-z°/.\s^0-9²³-]*")
+_DOUBLE_COMMA = re.compile(r",(?:\s*,)+")
+_CONNECTORS = frozenset({"and", "or", ",", "和", "或", "及"})
+_PERCENT_WORDS = frozenset({"percent", "percentage", "pct"})
 
 
 def to_halfwidth(text: str) -> str:
@@ -67,6 +75,28 @@ def canonical_answer(text: str) -> str:
 _MAX_PASSES = 8
 
 
+def _rewrite_text(group: re.Match[str]) -> str:
+    """``\\text{…}`` inside an answer: a unit is dropped, "and"/"or" become a list comma,
+    "percent" becomes ``\\%``. Anything else stays, so "3\\text{ is not the answer}" is not
+    read as 3. (Math-Verify's own unit stripping deletes from the first ``\\text`` to the
+    end, which turned "3 cm, 4 cm" into 3; the worker runs with it off.)"""
+    inner = group.group(1).strip()
+    lowered = inner.lower()
+    if not inner:
+        return " "
+    if lowered in _CONNECTORS:
+        return ", "
+    if lowered in _PERCENT_WORDS:
+        return r"\%"
+    if (
+        _UNIT_TEXT.fullmatch(inner)
+        and not QUALIFIER.search(inner)
+        and not _CONNECTOR_WORD.search(inner)
+    ):
+        return " "
+    return group.group(0)
+
+
 def _canonical_pass(text: str) -> str:
     text = to_halfwidth(text).replace("~", " ")
     for ascii_form, latex in _ASCII_RELATIONS:
@@ -87,12 +117,28 @@ def _canonical_pass(text: str) -> str:
                 changed = True
     text = text.replace(r"\dfrac", r"\frac").replace(r"\tfrac", r"\frac")
     text = _ROMAN_LETTER.sub(r"\1", text)
+    whole = _TEXT_GROUP.fullmatch(text)
+    if whole is not None:  # a text answer: "\\text{Evelyn}" is "Evelyn"
+        text = whole.group(1).strip()
+    text = _DOUBLE_COMMA.sub(",", _TEXT_GROUP.sub(_rewrite_text, text))
+    for _ in range(2):  # "12 square cm": Math-Verify's own list of unit words, at the end
+        text = UNITS_AT_END.sub(r"\1", text).rstrip()
     text = _LEADING_POINT.sub("0.", text)
     if _GROUPED_NUMBER.fullmatch(text):
         text = _GROUP_SEPARATOR.sub("", text)
     return text
 
 
+# Words that negate, hedge or transform a stated value: next to an answer, they mean the
+# value is not simply the answer.
+QUALIFIER = re.compile(
+    r"\b(?:not|no|never|cannot|wrong|incorrect|false|except|excluding|other|neither|nor|or|"
+    r"either|maybe|perhaps|possibly|probably|might|unless|if|impossible|fails?|failed|unsure|"
+    r"guess|doubt|squared|cubed|plus|minus|times|half|twice|double|triple|root|power|"
+    r"approximately|about|around)\b|n't|不|非|没|无|错|或|可能|如果|假设|猜|大约",
+    re.IGNORECASE,
+)
+_CONNECTOR_WORD = re.compile(r"\b(?:and|or)\b", re.IGNORECASE)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATEX_TEXT = re.compile(r"\\(?:text|mathrm|textbf|mbox)\s*\{[^{}]*\}")
 _LATEX_COMMAND = re.compile(r"\\(?:begin|end)\s*\{[^{}]*\}|\\[A-Za-z]+")

@@ -8,13 +8,32 @@ import resource
 from functools import lru_cache
 from typing import Any
 
+from latex2sympy2_extended.latex2sympy2 import NormalizationConfig
 from math_verify import LatexExtractionConfig, parse, verify
+from sympy import And, Eq, FiniteSet, Indexed, Interval, Symbol, Tuple, Union, simplify
+from sympy.core.function import AppliedUndef
+from sympy.core.relational import Relational
 
 from reward_service.verifiers.outcome import Outcome
 
 # Both sides arrive as canonical answer text and are wrapped in \boxed{}, so only the boxed
-# pattern may match: no "last number in the text" extraction can happen here.
-_EXTRACTION = (LatexExtractionConfig(boxed_match_priority=0, try_extract_without_anchor=False),)
+# pattern may match: no "last number in the text" extraction can happen here. Unit stripping
+# is off: Math-Verify's deletes everything from the first \text{...} to the end ("3 cm, 4 cm"
+# became 3); units are removed in canonical_answer instead.
+_EXTRACTION = (
+    LatexExtractionConfig(
+        boxed_match_priority=0,
+        try_extract_without_anchor=False,
+        normalization_config=NormalizationConfig(
+            basic_latex=True,
+            units=False,
+            malformed_operators=True,
+            nits=True,
+            boxed="all",
+            equations=False,
+        ),
+    ),
+)
 
 
 def init_worker(memory_mb: int) -> None:
@@ -42,22 +61,76 @@ def _parse_gold(gold: str) -> tuple[Any, ...]:
     return tuple(_parse(gold))
 
 
+def _is_range(expr: Any) -> bool:
+    return isinstance(expr, Interval | Union | Relational | And)
+
+
+def _equalities(expr: Any) -> list[Any]:
+    if isinstance(expr, Eq):
+        return [expr]
+    if isinstance(expr, And):
+        return [arg for arg in expr.args if isinstance(arg, Eq)]
+    return []
+
+
+def _assigns(lhs: Any) -> bool:
+    if isinstance(lhs, Tuple):
+        return all(_assigns(item) for item in lhs)
+    return isinstance(lhs, Symbol | AppliedUndef | Indexed)
+
+
+def _holds(equation: Any) -> bool:
+    """An assignment (``x = 5``, ``(x, y) = (1, 2)``) or an equation that is true
+    (``\\sqrt{4} = 2``)."""
+    if _assigns(equation.lhs):
+        return True
+    try:
+        return bool(simplify(equation.lhs - equation.rhs) == 0)
+    except Exception:  # sympy cannot subtract these (sets, matrices of other shapes, ...)
+        return False
+
+
+def comparable(gold: Any, answer: Any) -> bool:
+    """Shapes Math-Verify would equate but a grader must not:
+
+    - a finite set against an interval or inequality ({3, 4} is not 3 < x < 4, nor (3, 4));
+    - an equation against a plain value, unless each equality in it holds: Math-Verify
+      compares only the last right-hand side, so "2 + 2 = 5" and "x = 4 = 3" matched 5 and 3,
+      while "\\sqrt{4} = 2" or "x = 2" stating 2 is fine.
+    """
+    if isinstance(answer, FiniteSet) and _is_range(gold):
+        return False
+    if isinstance(gold, FiniteSet) and _is_range(answer):
+        return False
+    equalities = _equalities(answer)
+    if equalities and not isinstance(gold, Relational | And):
+        return all(_holds(eq) for eq in equalities)
+    return True
+
+
 def check(
     gold: str, answer: str, float_rounding: int, numeric_precision: int, strict: bool
 ) -> Outcome:
     """Compare two canonical answers; the gold's parse is cached per worker."""
+    if gold.count("'") != answer.count("'"):  # primes (f' is not f) are lost in parsing
+        return Outcome.NOT_EQUAL
     parsed_gold = _parse_gold(gold)
     if not parsed_gold:
         return Outcome.GOLD_UNPARSABLE
     parsed_answer = _parse(answer)
     if not parsed_answer:
         return Outcome.ANSWER_UNPARSABLE
-    equal = verify(
-        list(parsed_gold),
-        parsed_answer,
-        float_rounding=float_rounding,
-        numeric_precision=numeric_precision,
-        strict=strict,
-        timeout_seconds=None,
+    equal = any(
+        comparable(g, a)
+        and verify(
+            g,
+            a,
+            float_rounding=float_rounding,
+            numeric_precision=numeric_precision,
+            strict=strict,
+            timeout_seconds=None,
+        )
+        for g in parsed_gold
+        for a in parsed_answer
     )
     return Outcome.EQUAL if equal else Outcome.NOT_EQUAL
