@@ -13,6 +13,7 @@ import pytest
 
 from reward_service import RewardService, Settings
 from reward_service.settings import SymbolicSettings
+from tests.serving import Server, running_server
 
 T = TypeVar("T")
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
@@ -44,9 +45,7 @@ def load_corpus(name: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One real server for the session (no auth, default limits)."""
-    from tests.serving import running_server
-
     with running_server(tmp_path_factory.mktemp("server")) as running:
         yield running
