@@ -59,7 +59,10 @@ def running_server(tmp: Path, **settings: str) -> Iterator[Server]:
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "reward_service.cli", "serve"],
-            cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
         )
     server = Server(process, f"http://127.0.0.1:{http_port}", f"127.0.0.1:{grpc_port}", log)
     try:

@@ -402,9 +402,7 @@ FALSE_POSITIVES = [
 
 
 @pytest.mark.parametrize(("answer", "gold"), FALSE_POSITIVES)
-def test_known_false_positives_stay_closed(
-    service: RewardService, answer: str, gold: str
-) -> None:
+def test_known_false_positives_stay_closed(service: RewardService, answer: str, gold: str) -> None:
     result = score(service, response=r1(answer), gold=gold)
     assert result.verdict is not Verdict.CORRECT, result
 

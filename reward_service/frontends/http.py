@@ -37,7 +37,7 @@ class BatchRequest(BaseModel):
     """``requests`` items have the fields of ``ScoreRequest``; each is validated on its own,
     so one malformed item gets an ``invalid_request`` result and the rest are scored."""
 
-    requests: list[dict[str, Any]] = Field(
+    requests: list[Any] = Field(
         json_schema_extra={"items": {"$ref": "#/components/schemas/ScoreRequest"}}
     )
     timeout_s: float | None = Field(None, gt=0, description="server-side deadline, seconds")
