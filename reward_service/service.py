@@ -191,7 +191,11 @@ class RewardService:
         started = time.perf_counter()
         stage = self.metrics.stage_seconds
         with stage.labels("prepare").time():
-            staged = [self._prepare_safely(request) for request in requests]
+            # CPU-bound (regexes, zlib over long responses): off the event loop, so health
+            # checks and other calls stay responsive while a big batch is filtered.
+            staged = await asyncio.to_thread(
+                lambda: [self._prepare_safely(request) for request in requests]
+            )
         work = {s.key: s for s in staged if isinstance(s, _SymbolicWork)}
         keys = list(work)
         decisions: dict[str, Decision] = {}
