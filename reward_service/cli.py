@@ -78,7 +78,7 @@ async def run_score(
             bar.update(len(results))
     finally:
         bar.close()
-        service.close()
+        await service.aclose()
     return counts
 
 
@@ -89,6 +89,8 @@ def _score_command(args: argparse.Namespace) -> int:
     if args.task_timeout is not None:
         overrides["task_timeout_s"] = args.task_timeout
     settings = Settings()
+    if args.cache_url is not None:
+        settings = settings.model_copy(update={"cache_url": args.cache_url})
     if overrides:
         symbolic = SymbolicSettings(**{**settings.symbolic.model_dump(), **overrides})
         settings = settings.model_copy(update={"symbolic": symbolic})
@@ -145,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--batch-size", type=int, default=256)
     score.add_argument("--workers", type=int, help="verifier worker processes")
     score.add_argument("--task-timeout", type=float, help="seconds per verification task")
+    score.add_argument("--cache-url", help="Redis for the score cache (setting: cache_url)")
     score.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     score.set_defaults(handler=_score_command)
     return parser

@@ -57,7 +57,23 @@ class Metrics:
         )
         self.routes = Counter("reward_routes", "Results by route", ["route"], registry=r)
         self.cache_lookups = Counter(
-            "reward_cache_lookups", "Cache lookups by outcome", ["outcome"], registry=r
+            "reward_cache_lookups",
+            "Cache lookups by level and outcome",
+            ["level", "outcome"],
+            registry=r,
+        )
+        self.cache_errors = Counter(
+            "reward_cache_errors",
+            "Cache calls that failed open, by operation",
+            ["operation"],
+            registry=r,
+        )
+        self.cache_seconds = Histogram(
+            "reward_cache_seconds",
+            "Latency of cache calls",
+            ["operation"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.in_flight = Gauge("reward_in_flight", "Responses being scored now", registry=r)
 

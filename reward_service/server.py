@@ -80,5 +80,5 @@ async def serve(settings: Settings) -> None:
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
-        service.close()
+        await service.aclose()
     log.info("stopped")

@@ -1,95 +1,56 @@
 """The core: a batch of requests in, one result per request out, same order.
 
-Every front door and the offline CLI call :meth:`RewardService.score_batch`. Per request:
-limits → spans (format filter) → repetition filter → answer extraction → route; then, for the
-whole batch at once: one cache lookup, each distinct piece of verification work done once,
-one cache store.
+Every front door and the offline CLI call :meth:`RewardService.score_batch`. For a batch:
+
+1. admission: the batch limit, backpressure (``max_in_flight``), draining;
+2. request-level cache lookup (one round trip): identical requests seen before are answered
+   from their stored result without running the pipeline;
+3. the pipeline for the rest (``pipeline/prepare.py``), off the event loop;
+4. answer-level cache lookup for the symbolic work (one round trip);
+5. each distinct (gold, answer) comparison once, in the worker pool, under the call's deadline;
+6. one cache store for everything decided; results, with the reward from the reward table.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import NamedTuple
 
 from reward_service import __version__
-from reward_service.cache.base import Cache
-from reward_service.cache.keys import symbolic_key
-from reward_service.cache.memory import MemoryCache
+from reward_service.cache import CacheBackend, ScoreCache, build_cache
+from reward_service.cache.keys import request_key
+from reward_service.cache.records import ResultRecord
 from reward_service.errors import ErrorCode, ServiceError
 from reward_service.metrics import Metrics
-from reward_service.pipeline.extraction import (
-    Extraction,
-    Source,
-    extract_answer,
-    split_parts,
+from reward_service.pipeline.prepare import (
+    Pair,
+    Prepared,
+    Preparer,
+    SymbolicWork,
+    decide,
+    pairs,
+    stated,
 )
-from reward_service.pipeline.normalize import canonical_answer
-from reward_service.pipeline.repetition import is_repetitive
-from reward_service.pipeline.routing import RouteDecision, decide_route
-from reward_service.pipeline.spans import Spans, split_spans
 from reward_service.settings import Settings
 from reward_service.types import (
-    GoldParts,
     PartResult,
     Provenance,
-    Reason,
     Route,
     ScoreRequest,
     ScoreResult,
     Status,
-    Verdict,
 )
-from reward_service.verdicts import Decision, combine_parts, decide_part
+from reward_service.verdicts import Decision
 from reward_service.verifiers.outcome import Outcome
 from reward_service.verifiers.symbolic import SymbolicVerifier, verifier_versions
 
-Pair = tuple[str, str]
-log = logging.getLogger(__name__)
-
-
-class Part(NamedTuple):
-    """The symbolic work for one blank."""
-
-    golds: tuple[str, ...]
-    """Accepted canonical golds."""
-    candidates: tuple[str, ...]
-    """Canonical candidate answers (several: a list answer or hedging)."""
-    joined: str | None
-    """The candidates read as one list answer, when they were written as one."""
-
-    def answers(self) -> tuple[str, ...]:
-        return (*self.candidates, self.joined) if self.joined is not None else self.candidates
-
-
-@dataclass(frozen=True, slots=True)
-class _Outcome:
-    """What the pre-verification stages decided on their own."""
-
-    status: Status
-    reason: Reason
-    verdict: Verdict | None = None
-    route: RouteDecision | None = None
-    extraction: Extraction | None = None
-    detail: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _SymbolicWork:
-    """A request that needs the symbolic verifier."""
-
-    route: RouteDecision
-    extraction: Extraction
-    parts: tuple[Part, ...]
-    key: str
-
 
 class RewardService:
-    """Scores batches of requests. Owns the verifier pool; call :meth:`close` when done.
+    """Scores batches of requests. Owns the verifier pool and the cache; call :meth:`close`
+    (or :meth:`aclose` from async code) when done.
 
     Shared by every front door: it enforces the batch limit, backpressure (``max_in_flight``),
     deadlines and draining, and records the metrics, so the doors only convert formats.
@@ -100,24 +61,31 @@ class RewardService:
         settings: Settings,
         *,
         verifier: SymbolicVerifier | None = None,
-        cache: Cache | None = None,
+        cache_backend: CacheBackend | None = None,
     ) -> None:
+        """``verifier`` and ``cache_backend`` default to what the settings describe."""
         self.settings = settings
+        self.metrics = Metrics()
         self.verifier = verifier if verifier is not None else SymbolicVerifier(settings.symbolic)
-        self.cache: Cache = cache if cache is not None else MemoryCache(settings.cache_size)
+        self.metrics.watch_pool(self.verifier.restart_counts)
+        self.cache = (
+            build_cache(settings, self.metrics)
+            if cache_backend is None
+            else ScoreCache(cache_backend, self.metrics, type(cache_backend).__name__)
+        )
         versions = verifier_versions()
         s = settings.symbolic
-        self._verifier_tag = json.dumps(
+        verifier_tag = json.dumps(
             [versions, s.float_rounding, s.numeric_precision, s.strict], sort_keys=True
         )
+        self._config_tag = f"{verifier_tag}|{settings.config_hash()}"
+        self._preparer = Preparer(settings, verifier_tag)
         self.provenance = Provenance(
             service_version=__version__,
             verifier_versions=versions,
             judge_model=None,
             config_hash=settings.config_hash(),
         )
-        self.metrics = Metrics()
-        self.metrics.watch_pool(self.verifier.restart_counts)
         self.in_flight = 0
         self.draining = False
         self._idle = asyncio.Event()
@@ -190,127 +158,64 @@ class RewardService:
     ) -> list[ScoreResult]:
         started = time.perf_counter()
         stage = self.metrics.stage_seconds
+        with stage.labels("cache_lookup").time():
+            # hashing long responses is CPU work: off the loop, like the pipeline
+            fingerprints = await asyncio.to_thread(
+                lambda: [request_key(r, self._config_tag) for r in requests]
+            )
+            records: list[ResultRecord | None] = list(await self.cache.results(fingerprints))
+        cached = [record is not None for record in records]
+        todo = [i for i, record in enumerate(records) if record is None]
+        if todo:
+            fresh = await self._run_pipeline(
+                [requests[i] for i in todo], [fingerprints[i] for i in todo], deadline
+            )
+            for i, (record, from_cache) in zip(todo, fresh, strict=True):
+                records[i] = record
+                cached[i] = from_cache
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        results = [
+            self._result(request, record, from_cache, elapsed_ms)
+            for request, record, from_cache in zip(requests, _filled(records), cached, strict=True)
+        ]
+        for (status, reason), count in Counter((r.status, r.reason) for r in results).items():
+            self.metrics.results.labels(status.value, reason.value).inc(count)
+        for route, count in Counter(r.route for r in results).items():
+            self.metrics.routes.labels(route.value).inc(count)
+        return results
+
+    async def _run_pipeline(
+        self, requests: list[ScoreRequest], fingerprints: list[str], deadline: float
+    ) -> list[tuple[ResultRecord, bool]]:
+        """Records for requests the request-level cache did not know, each with whether its
+        verdict came from the answer-level cache; stores what was decided."""
+        stage = self.metrics.stage_seconds
         with stage.labels("prepare").time():
             # CPU-bound (regexes, zlib over long responses): off the event loop, so health
             # checks and other calls stay responsive while a big batch is filtered.
             staged = await asyncio.to_thread(
-                lambda: [self._prepare_safely(request) for request in requests]
+                lambda: [self._preparer.prepare(request) for request in requests]
             )
-        work = {s.key: s for s in staged if isinstance(s, _SymbolicWork)}
+        work = {s.key: s for s in staged if isinstance(s, SymbolicWork)}
         keys = list(work)
-        decisions: dict[str, Decision] = {}
-        cached_keys: set[str] = set()
         with stage.labels("cache_lookup").time():
-            hits = await self.cache.get_many(keys)
-        for key, hit in zip(keys, hits, strict=True):
-            if hit is not None:
-                decisions[key] = hit
-                cached_keys.add(key)
-        self.metrics.cache_lookups.labels("hit").inc(len(cached_keys))
-        self.metrics.cache_lookups.labels("miss").inc(len(keys) - len(cached_keys))
+            hits = await self.cache.decisions(keys)
+        decisions = {k: d for k, d in zip(keys, hits, strict=True) if d is not None}
+        from_cache = set(decisions)
         missing = [work[k] for k in keys if k not in decisions]
+        fresh: dict[str, Decision] = {}
         if missing:
             with stage.labels("verify").time():
-                pairs = {pair for w in missing for pair in _pairs(w)}
-                outcomes = await self._compare(pairs, deadline)
-            fresh = {w.key: _decide(w, outcomes) for w in missing}
+                outcomes = await self._compare({p for w in missing for p in pairs(w)}, deadline)
+            fresh = {w.key: decide(w, outcomes) for w in missing}
             decisions.update(fresh)
-            with stage.labels("cache_store").time():
-                await self.cache.set_many({k: d for k, d in fresh.items() if d.verdict is not None})
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        results = [
-            self._result(request, stage, decisions, cached_keys, elapsed_ms)
-            for request, stage in zip(requests, staged, strict=True)
+        records = [_record(s, decisions) for s in staged]
+        with stage.labels("cache_store").time():
+            await self.cache.store(fresh, dict(zip(fingerprints, records, strict=True)))
+        return [
+            (record, isinstance(s, SymbolicWork) and s.key in from_cache)
+            for record, s in zip(records, staged, strict=True)
         ]
-        for result in results:
-            self.metrics.results.labels(result.status.value, result.reason.value).inc()
-            self.metrics.routes.labels(result.route.value).inc()
-        return results
-
-    def close(self) -> None:
-        """Stop the verifier workers."""
-        self.verifier.close()
-
-    # -- per-request stages -------------------------------------------------------------------
-
-    def _prepare_safely(self, request: ScoreRequest) -> _Outcome | _SymbolicWork:
-        """A bug in a stage costs its own request (``unscorable/internal_error``), never the
-        batch. The log names the exception, not the (untrusted, possibly huge) response."""
-        try:
-            return self._prepare(request)
-        except Exception as error:
-            log.exception("internal error preparing request id=%r", request.id)
-            return _Outcome(
-                Status.UNSCORABLE,
-                Reason.INTERNAL_ERROR,
-                detail=f"internal error: {type(error).__name__}",
-            )
-
-    def _prepare(self, request: ScoreRequest) -> _Outcome | _SymbolicWork:
-        settings = self.settings
-        response = request.response
-        if len(response) > settings.max_response_bytes or (
-            len(response) * 4 > settings.max_response_bytes
-            and len(response.encode("utf-8", errors="surrogatepass")) > settings.max_response_bytes
-        ):
-            return _Outcome(
-                Status.UNSCORABLE,
-                Reason.TOO_LARGE,
-                detail=f"response exceeds {settings.max_response_bytes} bytes",
-            )
-        spans = split_spans(response, request.template, request.think_in_prompt)
-        if not isinstance(spans, Spans):
-            return _Outcome(Status.FILTERED, spans)
-        if is_repetitive(spans.thinking, settings.repetition):
-            return _Outcome(Status.FILTERED, Reason.REPETITION_THINKING)
-        if is_repetitive(spans.answer, settings.repetition):
-            return _Outcome(Status.FILTERED, Reason.REPETITION_ANSWER)
-        golds = _canonical_golds(request.gold)
-        if isinstance(golds, str):
-            return _Outcome(Status.UNSCORABLE, Reason.INVALID_GOLD, detail=golds)
-        route = decide_route(request, golds, settings.routing_rules)
-        extraction = extract_answer(spans.answer, request.problem)
-        if route.route is Route.JUDGE:
-            return _Outcome(
-                Status.UNSCORABLE,
-                Reason.JUDGE_NOT_CONFIGURED,
-                route=route,
-                extraction=extraction,
-                detail="judge-routed request and no judge is configured",
-            )
-        return self._symbolic_work(golds, route, extraction)
-
-    def _symbolic_work(
-        self,
-        golds: tuple[tuple[str, ...], ...],
-        route: RouteDecision,
-        extraction: Extraction | None,
-    ) -> _Outcome | _SymbolicWork:
-        settings = self.settings
-
-        def scored_incorrect(reason: Reason, detail: str | None = None) -> _Outcome:
-            return _Outcome(Status.SCORED, reason, Verdict.INCORRECT, route, extraction, detail)
-
-        if extraction is None:
-            return scored_incorrect(Reason.ANSWER_MISSING, "no boxed, anchored or bare answer")
-        candidates = extraction.candidates
-        if len(candidates) > settings.max_candidates:
-            return scored_incorrect(Reason.ANSWER_HEDGED, f"{len(candidates)} distinct answers")
-        if any(len(a) > settings.max_answer_chars for a in (*candidates, extraction.joined or "")):
-            return _Outcome(
-                Status.UNSCORABLE,
-                Reason.TOO_LARGE,
-                route=route,
-                extraction=extraction,
-                detail=f"answer exceeds {settings.max_answer_chars} characters",
-            )
-        parts = _parts(golds, extraction)
-        if parts is None:
-            return scored_incorrect(
-                Reason.ANSWER_PARTS_MISMATCH,
-                f"{len(golds)} parts expected, answer has {len(candidates)}",
-            )
-        return _SymbolicWork(route, extraction, parts, symbolic_key(parts, self._verifier_tag))
 
     async def _compare(self, pairs: set[Pair], deadline: float) -> dict[Pair, Outcome]:
         """Each distinct (gold, candidate) comparison once; identical text needs no worker.
@@ -330,115 +235,79 @@ class RewardService:
         return outcomes
 
     def _result(
-        self,
-        request: ScoreRequest,
-        stage: _Outcome | _SymbolicWork,
-        decisions: dict[str, Decision],
-        cached_keys: set[str],
-        elapsed_ms: float,
+        self, request: ScoreRequest, record: ResultRecord, cached: bool, elapsed_ms: float
     ) -> ScoreResult:
-        rewards = self.settings.rewards
-        if isinstance(stage, _Outcome):
-            return ScoreResult(
-                id=request.id,
-                status=stage.status,
-                verdict=stage.verdict,
-                reason=stage.reason,
-                reward=rewards.reward(stage.status, stage.verdict),
-                route=stage.route.route if stage.route else Route.NONE,
-                route_reason=stage.route.reason if stage.route else None,
-                extracted_answer=_stated(stage.extraction),
-                elapsed_ms=elapsed_ms,
-                detail=stage.detail,
-                provenance=self.provenance,
-            )
-        decision = decisions[stage.key]
-        status = Status.SCORED if decision.verdict is not None else Status.UNSCORABLE
+        reward = self.settings.rewards.reward(
+            record.status, record.verdict, record.fraction_correct
+        )
         parts = None
-        if decision.part_verdicts is not None:
+        if record.parts is not None:
             parts = [
-                PartResult(index=i, verdict=verdict, extracted_answer=part.candidates[-1])
-                for i, (verdict, part) in enumerate(
-                    zip(decision.part_verdicts, stage.parts, strict=True)
-                )
+                PartResult(index=i, verdict=verdict, extracted_answer=answer)
+                for i, (verdict, answer) in enumerate(record.parts)
             ]
-        return ScoreResult(
+        # built from typed records, so validation would only re-check what is known
+        return ScoreResult.model_construct(
             id=request.id,
-            status=status,
-            verdict=decision.verdict,
-            reason=decision.reason,
-            reward=rewards.reward(status, decision.verdict, decision.fraction_correct),
-            route=stage.route.route,
-            route_reason=stage.route.reason,
-            extracted_answer=_stated(stage.extraction),
+            status=record.status,
+            verdict=record.verdict,
+            reason=record.reason,
+            reward=reward,
+            route=record.route,
+            route_reason=record.route_reason,
+            extracted_answer=record.extracted_answer,
             parts=parts,
-            cached=stage.key in cached_keys,
+            cached=cached,
             elapsed_ms=elapsed_ms,
+            detail=record.detail,
             provenance=self.provenance,
         )
 
+    def close(self) -> None:
+        """Stop the verifier workers (the in-process cache needs nothing more)."""
+        self.verifier.close()
 
-def _canonical_golds(gold: str | list[str] | GoldParts) -> tuple[tuple[str, ...], ...] | str:
-    """Accepted canonical golds per part, or why the gold cannot be used."""
-    if isinstance(gold, GoldParts):
-        raw_parts = [[p] if isinstance(p, str) else p for p in gold.parts]
-    else:
-        raw_parts = [[gold] if isinstance(gold, str) else gold]
-    parts = []
-    for alternatives in raw_parts:
-        canonical = []
-        for alternative in alternatives:
-            extraction = extract_answer(alternative) if "box" in alternative else None
-            if extraction is not None and extraction.source is Source.BOXED:
-                # A gold written as a solution counts by what it boxes. Several boxes count as
-                # one list only when written as one; otherwise the gold is ambiguous.
-                if len(extraction.candidates) == 1:
-                    canonical.append(extraction.final)
-                elif extraction.joined is not None:
-                    canonical.append(extraction.joined)
-                else:
-                    return "gold has several boxed answers that do not form one list"
-            else:
-                canonical.append(canonical_answer(alternative))
-        accepted = tuple(dict.fromkeys(c for c in canonical if c))
-        if not accepted:
-            return "gold answer is empty"
-        parts.append(accepted)
-    return tuple(parts)
+    async def aclose(self) -> None:
+        """Stop the workers and close the cache's connections."""
+        self.verifier.close()
+        await self.cache.aclose()
 
 
-def _parts(golds: tuple[tuple[str, ...], ...], extraction: Extraction) -> tuple[Part, ...] | None:
-    """Pair each blank's golds with its candidates: one blank takes every candidate; several
-    blanks take one box each, or the pieces of a single answer split at ``;`` or ``,``."""
-    candidates = extraction.candidates
-    if len(golds) == 1:
-        return (Part(golds[0], candidates, extraction.joined),)
-    if len(candidates) == len(golds):
-        per_part: tuple[str, ...] | None = candidates
-    elif len(candidates) == 1:
-        per_part = split_parts(candidates[0], len(golds))
-    else:
-        per_part = None
-    if per_part is None:
-        return None
-    return tuple(Part(g, (c,), None) for g, c in zip(golds, per_part, strict=True))
+def _filled(records: list[ResultRecord | None]) -> list[ResultRecord]:
+    if any(record is None for record in records):
+        raise AssertionError("a request was left without a result")
+    return [record for record in records if record is not None]
 
 
-def _pairs(work: _SymbolicWork) -> set[Pair]:
-    return {(g, a) for part in work.parts for g in part.golds for a in part.answers()}
-
-
-def _decide(work: _SymbolicWork, outcomes: dict[Pair, Outcome]) -> Decision:
-    def lookup(gold: str, candidate: str) -> Outcome:
-        return outcomes[(gold, candidate)]
-
-    return combine_parts(
-        [decide_part(part.golds, part.candidates, lookup, part.joined) for part in work.parts]
+def _record(stage: Prepared | SymbolicWork, decisions: dict[str, Decision]) -> ResultRecord:
+    """What the pipeline (and the verifier, for symbolic work) decided for one request."""
+    if isinstance(stage, Prepared):
+        return ResultRecord(
+            status=stage.status,
+            verdict=stage.verdict,
+            reason=stage.reason,
+            route=stage.route.route if stage.route else Route.NONE,
+            route_reason=stage.route.reason if stage.route else None,
+            extracted_answer=stated(stage.extraction),
+            parts=None,
+            fraction_correct=0.0,
+            detail=stage.detail,
+        )
+    decision = decisions[stage.key]
+    parts = None
+    if decision.part_verdicts is not None:
+        parts = tuple(
+            (verdict, part.candidates[-1])
+            for verdict, part in zip(decision.part_verdicts, stage.parts, strict=True)
+        )
+    return ResultRecord(
+        status=Status.SCORED if decision.verdict is not None else Status.UNSCORABLE,
+        verdict=decision.verdict,
+        reason=decision.reason,
+        route=stage.route.route,
+        route_reason=stage.route.reason,
+        extracted_answer=stated(stage.extraction),
+        parts=parts,
+        fraction_correct=decision.fraction_correct,
+        detail=None,
     )
-
-
-def _stated(extraction: Extraction | None) -> str | None:
-    """The answer as the response stated it: the list when boxes form one, else the last."""
-    if extraction is None:
-        return None
-    return extraction.joined or extraction.final

@@ -83,6 +83,15 @@ class Settings(BaseSettings):
     """``data_source`` glob pattern → ``symbolic`` | ``judge``; the first matching pattern wins."""
     cache_size: int = Field(100_000, ge=0)
     """Entries of the in-process LRU cache (0 disables it)."""
+    cache_url: str | None = None
+    """Redis for the score cache (``redis://``, ``rediss://``, ``unix://``); unset: in-process
+    LRU only."""
+    cache_ttl_s: int = Field(7 * 24 * 3600, ge=1)
+    """Lifetime of a Redis entry."""
+    cache_timeout_s: float = Field(0.25, gt=0)
+    """Past this, a Redis call counts as failed and the batch goes on uncached."""
+    cache_two_level: bool = False
+    """With ``cache_url``: keep an in-process LRU in front of Redis."""
 
     # -- serving (``reward-service serve``) --
     host: str = "0.0.0.0"

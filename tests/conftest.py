@@ -25,8 +25,8 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 def make_settings(**overrides: Any) -> Settings:
-    symbolic = SymbolicSettings(workers=2, task_timeout_s=TEST_TIMEOUT_S)
-    return Settings(symbolic=symbolic, **overrides)
+    overrides.setdefault("symbolic", SymbolicSettings(workers=2, task_timeout_s=TEST_TIMEOUT_S))
+    return Settings(**overrides)
 
 
 @pytest.fixture(scope="session")

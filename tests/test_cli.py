@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.redis_server import redis_server
+
 ROOT = Path(__file__).resolve().parents[1]
 ENV_TIMEOUT = {"REWARD_SERVICE_SYMBOLIC__TASK_TIMEOUT_S": "2"}
 
@@ -131,3 +133,12 @@ def test_usage_errors(args: list[str]) -> None:
         cwd=ROOT,
     )
     assert done.returncode == 2
+
+
+def test_cache_url_shares_results_between_runs(tmp_path: Path) -> None:
+    lines = line(id="a", response="<think>x</think>\\boxed{4}", gold="4")
+    with redis_server(tmp_path) as redis:
+        first = score(lines, "--cache-url", redis.url)
+        second = score(lines, "--cache-url", redis.url)
+    assert json.loads(first.stdout)["cached"] is False
+    assert json.loads(second.stdout)["cached"] is True

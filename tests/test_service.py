@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-import reward_service.service as service_module
+import reward_service.pipeline.prepare as prepare_module
 from reward_service import (
     GoldParts,
     PartialPolicy,
@@ -297,7 +297,7 @@ def test_identical_work_in_a_batch_is_done_once_and_then_cached() -> None:
 
 def test_unscorable_results_are_not_cached() -> None:
     cache = MemoryCache(100)
-    svc = RewardService(make_settings(), cache=cache)
+    svc = RewardService(make_settings(), cache_backend=cache)
     try:
         request = ScoreRequest(response=r1("\\boxed{9^{9^{9^{9}}}}"), gold="3")
         assert run(svc.score(request)).reason is Reason.TIMEOUT
@@ -352,14 +352,14 @@ def test_code_in_an_answer_is_never_executed(service: RewardService, tmp_path: A
 def test_a_bug_in_one_request_does_not_fail_the_batch(
     monkeypatch: pytest.MonkeyPatch, service: RewardService
 ) -> None:
-    real = service_module.extract_answer
+    real = prepare_module.extract_answer
 
     def broken_on_marker(span: str, problem: str | None = None) -> Any:
         if "MARKER" in span:
             raise RuntimeError("simulated bug")
         return real(span, problem)
 
-    monkeypatch.setattr(service_module, "extract_answer", broken_on_marker)
+    monkeypatch.setattr(prepare_module, "extract_answer", broken_on_marker)
     results = run(
         service.score_batch(
             [

@@ -1,21 +1,25 @@
-"""The cache protocol every backend implements."""
+"""The protocol every cache backend implements."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from reward_service.verdicts import Decision
+
+class CacheUnavailable(Exception):
+    """The backend could not answer (down, slow past its timeout, protocol error). The
+    service treats it as a miss and goes on uncached: the cache fails open."""
 
 
-class Cache(Protocol):
-    """Maps content-addressed keys to decisions. Batch-shaped so a remote backend can answer a
-    whole batch in one round trip. Backends must not raise on lookup failure: a miss is None."""
+class CacheBackend(Protocol):
+    """Small text values by key. Batch-shaped: one call is one round trip to a remote store."""
 
-    async def get_many(self, keys: Sequence[str]) -> list[Decision | None]:
-        """One entry per key, None for a miss."""
+    async def get_many(self, keys: Sequence[str]) -> list[str | None]:
+        """One value per key, None for a miss. May raise :class:`CacheUnavailable`."""
         ...
 
-    async def set_many(self, items: Mapping[str, Decision]) -> None:
-        """Store decided results (callers never pass undecided ones)."""
+    async def set_many(self, items: Mapping[str, str]) -> None:
+        """Store all items. May raise :class:`CacheUnavailable`."""
         ...
+
+    async def aclose(self) -> None: ...

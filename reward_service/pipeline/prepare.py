@@ -1,0 +1,213 @@
+"""The per-request pipeline, in order: limits → spans (format filter) → repetition filter
+(thinking, answer) → gold canonicalisation → route → answer extraction → the symbolic work to
+do, if any. Pure CPU work with no I/O: the service runs it off the event loop."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from reward_service.cache.keys import symbolic_key
+from reward_service.pipeline.extraction import Extraction, Source, extract_answer, split_parts
+from reward_service.pipeline.normalize import canonical_answer
+from reward_service.pipeline.repetition import is_repetitive
+from reward_service.pipeline.routing import RouteDecision, decide_route
+from reward_service.pipeline.spans import Spans, split_spans
+from reward_service.settings import Settings
+from reward_service.types import GoldParts, Reason, Route, ScoreRequest, Status, Verdict
+from reward_service.verdicts import Decision, combine_parts, decide_part
+from reward_service.verifiers.outcome import Outcome
+
+Pair = tuple[str, str]
+log = logging.getLogger(__name__)
+
+
+class Part(NamedTuple):
+    """The symbolic work for one blank."""
+
+    golds: tuple[str, ...]
+    """Accepted canonical golds."""
+    candidates: tuple[str, ...]
+    """Canonical candidate answers (several: a list answer or hedging)."""
+    joined: str | None
+    """The candidates read as one list answer, when they were written as one."""
+
+    def answers(self) -> tuple[str, ...]:
+        return (*self.candidates, self.joined) if self.joined is not None else self.candidates
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A request the pipeline decided on its own (filtered, unscorable, or incorrect before
+    any comparison)."""
+
+    status: Status
+    reason: Reason
+    verdict: Verdict | None = None
+    route: RouteDecision | None = None
+    extraction: Extraction | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolicWork:
+    """A request that needs the symbolic verifier."""
+
+    route: RouteDecision
+    extraction: Extraction
+    parts: tuple[Part, ...]
+    key: str
+
+
+class Preparer:
+    """Runs the pipeline stages for one request with the service's settings."""
+
+    def __init__(self, settings: Settings, verifier_tag: str) -> None:
+        self.settings = settings
+        self._verifier_tag = verifier_tag
+
+    def prepare(self, request: ScoreRequest) -> Prepared | SymbolicWork:
+        """A bug in a stage costs its own request (``unscorable/internal_error``), never the
+        batch. The log names the exception, not the (untrusted, possibly huge) response."""
+        try:
+            return self._prepare(request)
+        except Exception as error:
+            log.exception("internal error preparing request id=%r", request.id)
+            return Prepared(
+                Status.UNSCORABLE,
+                Reason.INTERNAL_ERROR,
+                detail=f"internal error: {type(error).__name__}",
+            )
+
+    def _prepare(self, request: ScoreRequest) -> Prepared | SymbolicWork:
+        settings = self.settings
+        response = request.response
+        if len(response) > settings.max_response_bytes or (
+            len(response) * 4 > settings.max_response_bytes
+            and len(response.encode("utf-8", errors="surrogatepass")) > settings.max_response_bytes
+        ):
+            return Prepared(
+                Status.UNSCORABLE,
+                Reason.TOO_LARGE,
+                detail=f"response exceeds {settings.max_response_bytes} bytes",
+            )
+        spans = split_spans(response, request.template, request.think_in_prompt)
+        if not isinstance(spans, Spans):
+            return Prepared(Status.FILTERED, spans)
+        if is_repetitive(spans.thinking, settings.repetition):
+            return Prepared(Status.FILTERED, Reason.REPETITION_THINKING)
+        if is_repetitive(spans.answer, settings.repetition):
+            return Prepared(Status.FILTERED, Reason.REPETITION_ANSWER)
+        golds = canonical_golds(request.gold)
+        if isinstance(golds, str):
+            return Prepared(Status.UNSCORABLE, Reason.INVALID_GOLD, detail=golds)
+        route = decide_route(request, golds, settings.routing_rules)
+        extraction = extract_answer(spans.answer, request.problem)
+        if route.route is Route.JUDGE:
+            return Prepared(
+                Status.UNSCORABLE,
+                Reason.JUDGE_NOT_CONFIGURED,
+                route=route,
+                extraction=extraction,
+                detail="judge-routed request and no judge is configured",
+            )
+        return self._symbolic_work(golds, route, extraction)
+
+    def _symbolic_work(
+        self,
+        golds: tuple[tuple[str, ...], ...],
+        route: RouteDecision,
+        extraction: Extraction | None,
+    ) -> Prepared | SymbolicWork:
+        settings = self.settings
+
+        def scored_incorrect(reason: Reason, detail: str | None = None) -> Prepared:
+            return Prepared(Status.SCORED, reason, Verdict.INCORRECT, route, extraction, detail)
+
+        if extraction is None:
+            return scored_incorrect(Reason.ANSWER_MISSING, "no boxed, anchored or bare answer")
+        candidates = extraction.candidates
+        if len(candidates) > settings.max_candidates:
+            return scored_incorrect(Reason.ANSWER_HEDGED, f"{len(candidates)} distinct answers")
+        if any(len(a) > settings.max_answer_chars for a in (*candidates, extraction.joined or "")):
+            return Prepared(
+                Status.UNSCORABLE,
+                Reason.TOO_LARGE,
+                route=route,
+                extraction=extraction,
+                detail=f"answer exceeds {settings.max_answer_chars} characters",
+            )
+        parts = _parts(golds, extraction)
+        if parts is None:
+            return scored_incorrect(
+                Reason.ANSWER_PARTS_MISMATCH,
+                f"{len(golds)} parts expected, answer has {len(candidates)}",
+            )
+        return SymbolicWork(route, extraction, parts, symbolic_key(parts, self._verifier_tag))
+
+
+def canonical_golds(gold: str | list[str] | GoldParts) -> tuple[tuple[str, ...], ...] | str:
+    """Accepted canonical golds per part, or why the gold cannot be used."""
+    if isinstance(gold, GoldParts):
+        raw_parts = [[p] if isinstance(p, str) else p for p in gold.parts]
+    else:
+        raw_parts = [[gold] if isinstance(gold, str) else gold]
+    parts = []
+    for alternatives in raw_parts:
+        canonical = []
+        for alternative in alternatives:
+            extraction = extract_answer(alternative) if "box" in alternative else None
+            if extraction is not None and extraction.source is Source.BOXED:
+                # A gold written as a solution counts by what it boxes. Several boxes count as
+                # one list only when written as one; otherwise the gold is ambiguous.
+                if len(extraction.candidates) == 1:
+                    canonical.append(extraction.final)
+                elif extraction.joined is not None:
+                    canonical.append(extraction.joined)
+                else:
+                    return "gold has several boxed answers that do not form one list"
+            else:
+                canonical.append(canonical_answer(alternative))
+        accepted = tuple(dict.fromkeys(c for c in canonical if c))
+        if not accepted:
+            return "gold answer is empty"
+        parts.append(accepted)
+    return tuple(parts)
+
+
+def _parts(golds: tuple[tuple[str, ...], ...], extraction: Extraction) -> tuple[Part, ...] | None:
+    """Pair each blank's golds with its candidates: one blank takes every candidate; several
+    blanks take one box each, or the pieces of a single answer split at ``;`` or ``,``."""
+    candidates = extraction.candidates
+    if len(golds) == 1:
+        return (Part(golds[0], candidates, extraction.joined),)
+    if len(candidates) == len(golds):
+        per_part: tuple[str, ...] | None = candidates
+    elif len(candidates) == 1:
+        per_part = split_parts(candidates[0], len(golds))
+    else:
+        per_part = None
+    if per_part is None:
+        return None
+    return tuple(Part(g, (c,), None) for g, c in zip(golds, per_part, strict=True))
+
+
+def pairs(work: SymbolicWork) -> set[Pair]:
+    return {(g, a) for part in work.parts for g in part.golds for a in part.answers()}
+
+
+def decide(work: SymbolicWork, outcomes: dict[Pair, Outcome]) -> Decision:
+    def lookup(gold: str, candidate: str) -> Outcome:
+        return outcomes[(gold, candidate)]
+
+    return combine_parts(
+        [decide_part(part.golds, part.candidates, lookup, part.joined) for part in work.parts]
+    )
+
+
+def stated(extraction: Extraction | None) -> str | None:
+    """The answer as the response stated it: the list when boxes form one, else the last."""
+    if extraction is None:
+        return None
+    return extraction.joined or extraction.final
