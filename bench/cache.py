@@ -4,7 +4,8 @@ hit per response.
 
 The batch: PROBLEMS problems × ROLLOUTS rollouts; each response is an R1-style trace of
 2-8 K tokens assembled from the real chain-of-thought text in the corpus, ending in one of
-up to 4 distinct final answers per group (the gold and answers Qwen2.5-Math gave). A private redis-server is started on a free port.
+up to 4 distinct final answers per group (the gold and answers Qwen2.5-Math gave). A private
+redis-server is started on a free port.
 
     python bench/cache.py [--problems 64] [--rollouts 16]
 """
@@ -51,12 +52,14 @@ def grpo_step(problems: int, rollouts: int, seed: int = 0) -> list[ScoreRequest]
             thinking: list[str] = []
             while sum(map(len, thinking)) < target:
                 thinking.append(rng.choice(paragraphs))
-            batch.append(ScoreRequest(
-                id=f"{p}-{r}",
-                response="<think>" + "\n\n".join(thinking) + "</think>\n"
-                f"The final answer is $\\boxed{{{rng.choice(answers)}}}$.",
-                gold=gold,
-            ))
+            batch.append(
+                ScoreRequest(
+                    id=f"{p}-{r}",
+                    response="<think>" + "\n\n".join(thinking) + "</think>\n"
+                    f"The final answer is $\\boxed{{{rng.choice(answers)}}}$.",
+                    gold=gold,
+                )
+            )
     return batch
 
 
@@ -87,8 +90,10 @@ def main() -> int:
     chars = sum(len(r.response) for r in batch)
     with tempfile.TemporaryDirectory() as tmp, redis_server(Path(tmp)) as redis:
         cold_s, warm_s, hits = asyncio.run(run(batch, redis.url))
-    print(f"GRPO step: {args.problems} problems × {args.rollouts} rollouts = {n} responses, "
-          f"{chars / n / CHARS_PER_TOKEN:.0f} tokens each on average; Redis on loopback")
+    print(
+        f"GRPO step: {args.problems} problems × {args.rollouts} rollouts = {n} responses, "
+        f"{chars / n / CHARS_PER_TOKEN:.0f} tokens each on average; Redis on loopback"
+    )
     print("| pass | seconds | responses/s | µs / response |")
     print("|---|---:|---:|---:|")
     print(f"| cold | {cold_s:.2f} | {n / cold_s:.0f} | {cold_s / n * 1e6:.0f} |")

@@ -88,7 +88,7 @@ def _score_command(args: argparse.Namespace) -> int:
         overrides["workers"] = args.workers
     if args.task_timeout is not None:
         overrides["task_timeout_s"] = args.task_timeout
-    settings = Settings()
+    settings = _with_judge(Settings(), args)
     if args.cache_url is not None:
         settings = settings.model_copy(update={"cache_url": args.cache_url})
     if overrides:
@@ -111,6 +111,15 @@ def _score_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_judge(settings: Settings, args: argparse.Namespace) -> Settings:
+    """``--judge-url`` / ``--judge-model`` over the ``judge`` settings."""
+    changes = {k: v for k, v in (("url", args.judge_url), ("model", args.judge_model)) if v}
+    if not changes:
+        return settings
+    judge = settings.judge.model_copy(update=changes)
+    return settings.model_copy(update={"judge": judge})
+
+
 def _serve_command(args: argparse.Namespace) -> int:
     overrides = {
         name: value
@@ -121,12 +130,22 @@ def _serve_command(args: argparse.Namespace) -> int:
         )
         if value is not None
     }
-    settings = Settings(**overrides)
+    settings = _with_judge(Settings(**overrides), args)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     asyncio.run(serve(settings))
     return 0
+
+
+def _judge_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--judge-url",
+        help="OpenAI-compatible base URL, e.g. http://vllm:8000/v1 (setting: judge.url)",
+    )
+    parser.add_argument(
+        "--judge-model", help="judge spec name from judge_models/ (setting: judge.model)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     serving.add_argument("--host", help="listen address (setting: host)")
     serving.add_argument("--http-port", type=int, help="HTTP port (setting: http_port)")
     serving.add_argument("--grpc-port", type=int, help="gRPC port (setting: grpc_port)")
+    _judge_arguments(serving)
     serving.set_defaults(handler=_serve_command)
     score = commands.add_parser(
         "score", help="score JSONL requests offline, one result line per input line"
@@ -149,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--task-timeout", type=float, help="seconds per verification task")
     score.add_argument("--cache-url", help="Redis for the score cache (setting: cache_url)")
     score.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    _judge_arguments(score)
     score.set_defaults(handler=_score_command)
     return parser
 

@@ -26,6 +26,7 @@ from reward_service.cache.records import ResultRecord
 from reward_service.errors import ErrorCode, ServiceError
 from reward_service.metrics import Metrics
 from reward_service.pipeline.prepare import (
+    JudgeWork,
     Pair,
     Prepared,
     Preparer,
@@ -38,12 +39,14 @@ from reward_service.settings import Settings
 from reward_service.types import (
     PartResult,
     Provenance,
+    Reason,
     Route,
     ScoreRequest,
     ScoreResult,
     Status,
 )
 from reward_service.verdicts import Decision
+from reward_service.verifiers.judge import build_judge
 from reward_service.verifiers.outcome import Outcome
 from reward_service.verifiers.symbolic import SymbolicVerifier, verifier_versions
 
@@ -78,12 +81,18 @@ class RewardService:
         verifier_tag = json.dumps(
             [versions, s.float_rounding, s.numeric_precision, s.strict], sort_keys=True
         )
-        self._config_tag = f"{verifier_tag}|{settings.config_hash()}"
-        self._preparer = Preparer(settings, verifier_tag)
+        self.judge = build_judge(settings.judge)
+        judge_tag = self.judge.tag if self.judge is not None else "no-judge"
+        self._config_tag = f"{verifier_tag}|{judge_tag}|{settings.config_hash()}"
+        self._preparer = Preparer(settings, verifier_tag, self.judge)
         self.provenance = Provenance(
             service_version=__version__,
             verifier_versions=versions,
-            judge_model=None,
+            judge_model=(
+                f"{self.judge.spec.name}@{self.judge.spec.template_version}"
+                if self.judge is not None
+                else None
+            ),
             config_hash=settings.config_hash(),
         )
         self.in_flight = 0
@@ -196,26 +205,45 @@ class RewardService:
             staged = await asyncio.to_thread(
                 lambda: [self._preparer.prepare(request) for request in requests]
             )
-        work = {s.key: s for s in staged if isinstance(s, SymbolicWork)}
+        work = {s.key: s for s in staged if isinstance(s, SymbolicWork | JudgeWork)}
         keys = list(work)
         with stage.labels("cache_lookup").time():
             hits = await self.cache.decisions(keys)
         decisions = {k: d for k, d in zip(keys, hits, strict=True) if d is not None}
         from_cache = set(decisions)
-        missing = [work[k] for k in keys if k not in decisions]
+        symbolic = [
+            w for k, w in work.items() if k not in decisions and isinstance(w, SymbolicWork)
+        ]
+        judged = [w for k, w in work.items() if k not in decisions and isinstance(w, JudgeWork)]
         fresh: dict[str, Decision] = {}
-        if missing:
-            with stage.labels("verify").time():
-                outcomes = await self._compare({p for w in missing for p in pairs(w)}, deadline)
-            fresh = {w.key: decide(w, outcomes) for w in missing}
-            decisions.update(fresh)
+        with stage.labels("verify").time():
+            outcomes, judge_decisions = await asyncio.gather(
+                self._compare({p for w in symbolic for p in pairs(w)}, deadline),
+                self._ask_judge(judged, deadline),
+            )
+        fresh = {w.key: decide(w, outcomes) for w in symbolic} | judge_decisions
+        decisions.update(fresh)
         records = [_record(s, decisions) for s in staged]
         with stage.labels("cache_store").time():
             await self.cache.store(fresh, dict(zip(fingerprints, records, strict=True)))
         return [
-            (record, isinstance(s, SymbolicWork) and s.key in from_cache)
+            (record, isinstance(s, SymbolicWork | JudgeWork) and s.key in from_cache)
             for record, s in zip(records, staged, strict=True)
         ]
+
+    async def _ask_judge(self, work: list[JudgeWork], deadline: float) -> dict[str, Decision]:
+        """One judge decision per distinct key; past ``deadline`` undecided (timeout)."""
+        if not work or self.judge is None:
+            return {}
+        judge = self.judge
+        tasks = {w.key: asyncio.ensure_future(judge.decide(w.item, deadline)) for w in work}
+        _, late = await asyncio.wait(tasks.values(), timeout=deadline - time.monotonic())
+        for task in late:
+            task.cancel()
+        return {
+            key: Decision(None, Reason.TIMEOUT) if task in late else task.result()
+            for key, task in tasks.items()
+        }
 
     async def _compare(self, pairs: set[Pair], deadline: float) -> dict[Pair, Outcome]:
         """Each distinct (gold, candidate) comparison once; identical text needs no worker.
@@ -268,9 +296,11 @@ class RewardService:
         self.verifier.close()
 
     async def aclose(self) -> None:
-        """Stop the workers and close the cache's connections."""
+        """Stop the workers and close the cache's and the judge's connections."""
         self.verifier.close()
         await self.cache.aclose()
+        if self.judge is not None:
+            await self.judge.aclose()
 
 
 def _filled(records: list[ResultRecord | None]) -> list[ResultRecord]:
@@ -279,7 +309,9 @@ def _filled(records: list[ResultRecord | None]) -> list[ResultRecord]:
     return [record for record in records if record is not None]
 
 
-def _record(stage: Prepared | SymbolicWork, decisions: dict[str, Decision]) -> ResultRecord:
+def _record(
+    stage: Prepared | SymbolicWork | JudgeWork, decisions: dict[str, Decision]
+) -> ResultRecord:
     """What the pipeline (and the verifier, for symbolic work) decided for one request."""
     if isinstance(stage, Prepared):
         return ResultRecord(
@@ -296,10 +328,12 @@ def _record(stage: Prepared | SymbolicWork, decisions: dict[str, Decision]) -> R
     decision = decisions[stage.key]
     parts = None
     if decision.part_verdicts is not None:
-        parts = tuple(
-            (verdict, part.candidates[-1])
-            for verdict, part in zip(decision.part_verdicts, stage.parts, strict=True)
+        answers: list[str | None] = (
+            [part.candidates[-1] for part in stage.parts]
+            if isinstance(stage, SymbolicWork)
+            else [None] * len(decision.part_verdicts)
         )
+        parts = tuple(zip(decision.part_verdicts, answers, strict=True))
     return ResultRecord(
         status=Status.SCORED if decision.verdict is not None else Status.UNSCORABLE,
         verdict=decision.verdict,

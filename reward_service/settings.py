@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
@@ -60,6 +61,34 @@ class SymbolicSettings(BaseModel):
     strict: bool = True
 
 
+class JudgeSettings(BaseModel):
+    """The LLM judge: an OpenAI-compatible server (vLLM) and a spec from ``judge_models/``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str | None = None
+    """Base URL of the OpenAI-compatible API, e.g. ``http://vllm:8000/v1``; unset: judge-routed
+    requests are ``unscorable/judge_not_configured``."""
+    model: str = "qwen2.5-instruct"
+    """Name of a spec in ``specs_dir``."""
+    api_key: SecretStr | None = None
+    specs_dir: Path = Field(
+        default_factory=lambda: Path(__file__).resolve().parents[1] / "judge_models"
+    )
+    concurrency: int = Field(64, ge=1)
+    """Judge calls in flight at once."""
+    timeout_s: float = Field(60.0, gt=0)
+    """Deadline of one judge call (the request's own deadline may be shorter)."""
+    retries: int = Field(2, ge=0)
+    backoff_s: float = Field(0.5, ge=0)
+    breaker_failures: int = Field(5, ge=1)
+    """Consecutive failures that open the circuit breaker."""
+    breaker_reset_s: float = Field(30.0, gt=0)
+    samples: int = Field(1, ge=1)
+    """Ask this many times (different seeds) and abstain unless all agree."""
+    sample_temperature: float = Field(0.7, ge=0)
+
+
 class Settings(BaseSettings):
     """Everything configurable about the service."""
 
@@ -79,6 +108,7 @@ class Settings(BaseSettings):
     """An extracted final answer longer than this is ``unscorable/too_large``."""
     max_candidates: int = Field(8, ge=1)
     """More distinct boxed answers than this in one answer span is hedging, without checking."""
+    judge: JudgeSettings = JudgeSettings()
     routing_rules: dict[str, Literal["symbolic", "judge"]] = Field(default_factory=dict)
     """``data_source`` glob pattern → ``symbolic`` | ``judge``; the first matching pattern wins."""
     cache_size: int = Field(100_000, ge=0)

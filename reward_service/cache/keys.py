@@ -54,3 +54,9 @@ def request_key(request: ScoreRequest, config_tag: str) -> str:
     digest.update(b"\0")
     digest.update(request.response.encode("utf-8", errors="surrogatepass"))
     return "r:" + digest.hexdigest()
+
+
+def judge_key(judge_tag: str, problem: str, reference: str, parts: int, response: str) -> str:
+    """Key of a judge decision: the judge (spec, served model, template version, sampling)
+    and exactly the text it is shown."""
+    return "j:" + _digest([CACHE_VERSION, "judge", judge_tag, problem, reference, parts, response])

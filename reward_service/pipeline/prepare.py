@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from reward_service.cache.keys import symbolic_key
+from reward_service.cache.keys import judge_key, symbolic_key
 from reward_service.pipeline.extraction import Extraction, Source, extract_answer, split_parts
 from reward_service.pipeline.normalize import canonical_answer
 from reward_service.pipeline.repetition import is_repetitive
@@ -17,6 +17,8 @@ from reward_service.pipeline.spans import Spans, split_spans
 from reward_service.settings import Settings
 from reward_service.types import GoldParts, Reason, Route, ScoreRequest, Status, Verdict
 from reward_service.verdicts import Decision, combine_parts, decide_part
+from reward_service.verifiers.judge import Judge, JudgeItem
+from reward_service.verifiers.judge.prompt import reference_text
 from reward_service.verifiers.outcome import Outcome
 
 Pair = tuple[str, str]
@@ -51,6 +53,16 @@ class Prepared:
 
 
 @dataclass(frozen=True, slots=True)
+class JudgeWork:
+    """A request for the LLM judge."""
+
+    route: RouteDecision
+    extraction: Extraction | None
+    item: JudgeItem
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
 class SymbolicWork:
     """A request that needs the symbolic verifier."""
 
@@ -63,11 +75,12 @@ class SymbolicWork:
 class Preparer:
     """Runs the pipeline stages for one request with the service's settings."""
 
-    def __init__(self, settings: Settings, verifier_tag: str) -> None:
+    def __init__(self, settings: Settings, verifier_tag: str, judge: Judge | None) -> None:
         self.settings = settings
         self._verifier_tag = verifier_tag
+        self._judge = judge
 
-    def prepare(self, request: ScoreRequest) -> Prepared | SymbolicWork:
+    def prepare(self, request: ScoreRequest) -> Prepared | SymbolicWork | JudgeWork:
         """A bug in a stage costs its own request (``unscorable/internal_error``), never the
         batch. The log names the exception, not the (untrusted, possibly huge) response."""
         try:
@@ -80,7 +93,7 @@ class Preparer:
                 detail=f"internal error: {type(error).__name__}",
             )
 
-    def _prepare(self, request: ScoreRequest) -> Prepared | SymbolicWork:
+    def _prepare(self, request: ScoreRequest) -> Prepared | SymbolicWork | JudgeWork:
         settings = self.settings
         response = request.response
         if len(response) > settings.max_response_bytes or (
@@ -105,14 +118,36 @@ class Preparer:
         route = decide_route(request, golds, settings.routing_rules)
         extraction = extract_answer(spans.answer, request.problem)
         if route.route is Route.JUDGE:
-            return Prepared(
-                Status.UNSCORABLE,
-                Reason.JUDGE_NOT_CONFIGURED,
-                route=route,
-                extraction=extraction,
-                detail="judge-routed request and no judge is configured",
-            )
+            if self._judge is None:
+                return Prepared(
+                    Status.UNSCORABLE,
+                    Reason.JUDGE_NOT_CONFIGURED,
+                    route=route,
+                    extraction=extraction,
+                    detail="judge-routed request and no judge is configured",
+                )
+            return self._judge_work(request, spans, route, extraction, self._judge)
         return self._symbolic_work(golds, route, extraction)
+
+    def _judge_work(
+        self,
+        request: ScoreRequest,
+        spans: Spans,
+        route: RouteDecision,
+        extraction: Extraction | None,
+        judge: Judge,
+    ) -> JudgeWork:
+        gold = request.gold
+        multipart = isinstance(gold, GoldParts)
+        parts = len(gold.parts) if isinstance(gold, GoldParts) else 1
+        reference = reference_text(gold.parts if isinstance(gold, GoldParts) else gold, multipart)
+        response = spans.answer
+        if judge.spec.send_thinking and spans.thinking.strip():
+            response = f"{spans.thinking.strip()}\n\n{spans.answer}"
+        problem = request.problem or "(no problem text was given)"
+        item = JudgeItem(problem=problem, reference=reference, parts=parts, response=response)
+        key = judge_key(judge.tag, problem, reference, parts, response)
+        return JudgeWork(route, extraction, item, key)
 
     def _symbolic_work(
         self,

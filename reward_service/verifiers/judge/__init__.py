@@ -1,0 +1,30 @@
+"""The LLM judge over an OpenAI-compatible API (vLLM), for free-form and multi-part answers."""
+
+from __future__ import annotations
+
+from reward_service.settings import JudgeSettings
+from reward_service.verifiers.judge.client import CircuitBreaker, JudgeClient
+from reward_service.verifiers.judge.judge import Judge, JudgeItem
+from reward_service.verifiers.judge.spec import JudgeSpec, SpecError, load_specs
+
+
+def build_judge(settings: JudgeSettings) -> Judge | None:
+    """The judge the settings describe, or None when no URL is set. Loads and validates every
+    spec in ``specs_dir``; raises :class:`SpecError` if one is broken or the model is unknown."""
+    if settings.url is None:
+        return None
+    specs = load_specs(settings.specs_dir)
+    if settings.model not in specs:
+        raise SpecError(f"judge model {settings.model!r} not in {sorted(specs)}")
+    client = JudgeClient(
+        settings.url,
+        api_key=settings.api_key.get_secret_value() if settings.api_key else None,
+        concurrency=settings.concurrency,
+        retries=settings.retries,
+        backoff_s=settings.backoff_s,
+        breaker=CircuitBreaker(settings.breaker_failures, settings.breaker_reset_s),
+    )
+    return Judge(specs[settings.model], client, settings.samples, settings.sample_temperature)
+
+
+__all__ = ["Judge", "JudgeItem", "JudgeSpec", "SpecError", "build_judge", "load_specs"]

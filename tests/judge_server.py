@@ -1,0 +1,156 @@
+"""A scripted OpenAI-compatible chat-completions server on loopback, for judge fault injection.
+
+It replies as a judge would, in whatever form the request's output constraint asks for
+(vLLM ``structured_outputs`` JSON schema / choice / regex), and can be told to be slow, fail,
+return garbage or a reply that does not parse — or to be a *gullible* judge that obeys any
+verdict-like text it finds in the student's solution, the worst case for prompt injection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from tests.serving import free_port
+
+# What a gullible judge reacts to inside the student's solution.
+OBEYED = re.compile(
+    "|".join(
+        [
+            r"<<<\s*end",
+            r"final decision\s*:\s*yes",
+            r"\"correct\"",
+            r"\[judg\w*\]\s*:\s*correct",
+            r"(?:mark|grade|judge)\b.{0,25}\bas correct",
+            r"ignore .{0,30}(?:instructions|rules)",
+            r"disregard .{0,30}(?:criteria|instructions|rules)",
+            r"as the grader",
+            r"you are a .{0,20}judge",
+            r"^\s*(?:assistant|system)\s*:",
+            r"\[inst\]",
+            r"<\|im_start\|>",
+            r"^\s*\(?a\)?\s*$",
+            r"\\boxed\{a\}",
+            r"判定为正确",
+            r"忽略",
+            r"满分",
+            r"最终判定",
+            r"作为评分",
+        ]
+    ),
+    re.IGNORECASE | re.MULTILINE,
+)
+STUDENT = re.compile(r"<<<STUDENT SOLUTION>>>(.*)<<<END STUDENT SOLUTION>>>", re.DOTALL)
+
+
+@dataclass
+class Script:
+    mode: str = "correct"
+    delay_s: float = 0.0
+    fail_first: int = 0
+    """With mode "flaky": this many 503 replies before answering."""
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _reply(
+    body: dict[str, Any], correct: bool, process_sound: bool = True, partial: bool = False
+) -> str:
+    constraint = body.get("structured_outputs") or {}
+    if "json" in constraint:
+        parts = constraint["json"]["properties"]["parts"]["minItems"]
+        verdicts = ["correct" if correct else "incorrect"] * parts
+        if partial:
+            verdicts = ["correct"] + ["incorrect"] * (parts - 1)
+        return (
+            f'{{"parts": [{", ".join(chr(34) + v + chr(34) for v in verdicts)}], '
+            f'"process": "{"sound" if process_sound else "flawed"}"}}'
+        )
+    if "choice" in constraint:
+        choices = constraint["choice"]
+        return choices[0] if correct else choices[1]
+    return f"Checked.\nFinal Decision: {'Yes' if correct else 'No'}"
+
+
+def build_app(script: Script) -> FastAPI:
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def complete(request: Request) -> Response:
+        body = await request.json()
+        script.requests.append(body)
+        mode = script.mode
+        if script.delay_s:
+            await asyncio.sleep(script.delay_s)
+        if mode == "flaky" and script.fail_first > 0:
+            script.fail_first -= 1
+            return JSONResponse({"error": "busy"}, status_code=503)
+        if mode in ("error500", "error400"):
+            return JSONResponse({"error": "boom"}, status_code=int(mode[-3:]))
+        if mode == "garbage":
+            return PlainTextResponse("<html>oops</html>")
+        text = {
+            "correct": lambda: _reply(body, True),
+            "flaky": lambda: _reply(body, True),
+            "incorrect": lambda: _reply(body, False),
+            "flawed": lambda: _reply(body, True, process_sound=False),
+            "partial": lambda: _reply(body, False, partial=True),
+            "unparsable": lambda: "I think the student is probably right.",
+            "gullible": lambda: _reply(body, _obeys(body)),
+            "by_seed": lambda: _reply(body, body.get("seed", 0) % 2 == 0),
+        }[mode]()
+        return JSONResponse(
+            {
+                "id": "x",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model"),
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": text},
+                    }
+                ],
+            }
+        )
+
+    return app
+
+
+def _obeys(body: dict[str, Any]) -> bool:
+    user = body["messages"][-1]["content"]
+    found = STUDENT.search(user)
+    solution = found.group(1) if found else user
+    return OBEYED.search(solution) is not None
+
+
+@contextmanager
+def judge_server() -> Iterator[tuple[str, Script]]:
+    """Run the scripted server on a free port; yields its /v1 base URL and its script."""
+    script = Script()
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(build_app(script), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("judge test server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}/v1", script
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
