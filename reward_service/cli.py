@@ -39,7 +39,9 @@ def _batches(stream: BinaryIO, size: int) -> Iterator[list[ScoreRequest | ScoreR
 async def _score_lines(
     service: RewardService, parsed: list[ScoreRequest | ScoreResult]
 ) -> list[ScoreResult]:
-    return merge(parsed, await service.score_batch(requests_of(parsed)))
+    # offline, nobody waits on a connection: allow each batch the longest deadline
+    timeout = service.settings.max_timeout_s
+    return merge(parsed, await service.score_batch(requests_of(parsed), timeout_s=timeout))
 
 
 async def _scored_batches(

@@ -20,6 +20,7 @@ def build_judge(settings: JudgeSettings) -> Judge | None:
         settings.url,
         api_key=settings.api_key.get_secret_value() if settings.api_key else None,
         concurrency=settings.concurrency,
+        call_timeout_s=settings.timeout_s,
         retries=settings.retries,
         backoff_s=settings.backoff_s,
         breaker=CircuitBreaker(settings.breaker_failures, settings.breaker_reset_s),

@@ -87,6 +87,7 @@ class JudgeClient:
         *,
         api_key: str | None,
         concurrency: int,
+        call_timeout_s: float,
         retries: int,
         backoff_s: float,
         breaker: CircuitBreaker,
@@ -94,6 +95,7 @@ class JudgeClient:
         self._base_url = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._concurrency = concurrency
+        self._call_timeout_s = call_timeout_s
         self._per_loop: dict[
             asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, asyncio.Semaphore]
         ] = {}
@@ -127,7 +129,7 @@ class JudgeClient:
         async with slots:
             for attempt in range(self._retries + 1):
                 self.breaker.before_call()
-                remaining = deadline - time.monotonic()
+                remaining = min(deadline - time.monotonic(), self._call_timeout_s)
                 if remaining <= 0:
                     raise JudgeTimeout("judge deadline passed")
                 try:
