@@ -24,9 +24,17 @@ DEFAULT = ROOT / "tests" / "data" / "corpus" / "auto_labelled_gaokao_fill_blank.
 
 def requests_from(path: Path) -> tuple[list[dict[str, object]], list[bool]]:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    requests = [{"id": r["id"], "response": r["response"], "gold": r["gold"],
-                 "problem": r.get("question"), "template": "plain", "route": "judge"}
-                for r in rows]
+    requests = [
+        {
+            "id": r["id"],
+            "response": r["response"],
+            "gold": r["gold"],
+            "problem": r.get("question"),
+            "template": "plain",
+            "route": "judge",
+        }
+        for r in rows
+    ]
     labels = [bool(r.get("audit_expected", r["expected"])) for r in rows]
     return requests, labels
 
@@ -42,9 +50,23 @@ def main() -> int:
         source = Path(tmp) / "in.jsonl"
         source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in requests))
         done = subprocess.run(
-            [sys.executable, "-m", "reward_service.cli", "score", str(source), "-o", "-", "-q",
-             "--judge-url", args.judge_url, "--judge-model", args.judge_model],
-            capture_output=True, check=True, cwd=ROOT,
+            [
+                sys.executable,
+                "-m",
+                "reward_service.cli",
+                "score",
+                str(source),
+                "-o",
+                "-",
+                "-q",
+                "--judge-url",
+                args.judge_url,
+                "--judge-model",
+                args.judge_model,
+            ],
+            capture_output=True,
+            check=True,
+            cwd=ROOT,
         )
     results = [json.loads(line) for line in done.stdout.splitlines()]
     if len(results) != len(requests):
@@ -56,8 +78,10 @@ def main() -> int:
     print(f"{args.path.name} via {args.judge_model}: {len(results)} rows")
     for (status, reason), n in outcomes.most_common():
         print(f"  {n:5d}  {status:<10} {reason}")
-    print(f"agreement with labels: {agree}/{len(results)} = {agree / len(results):.3f}; "
-          f"false positives: {false_positives}")
+    print(
+        f"agreement with labels: {agree}/{len(results)} = {agree / len(results):.3f}; "
+        f"false positives: {false_positives}"
+    )
     return 0
 
 
