@@ -1,5 +1,5 @@
-"""Command line: ``reward-service serve`` (HTTP + gRPC) and ``reward-service score IN -o OUT``
-(offline scoring of JSONL requests)."""
+"""Command line: ``reward-service serve`` (HTTP + gRPC), ``reward-service score IN -o OUT``
+(offline scoring of JSONL requests) and ``reward-service rescore DUMP -o OUT`` (rollout dumps)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,19 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import ExitStack
+from pathlib import Path
 from typing import BinaryIO
 
 from tqdm import tqdm
 
+from reward_service.client import AsyncRewardClient
+from reward_service.dumps import SHAPES, count_rows, read_dump, shape_with
 from reward_service.jsonl import merge, parse_request_line, requests_of, result_line
+from reward_service.rescore import build_report, report_markdown, report_plot, rescore
 from reward_service.server import serve
 from reward_service.service import RewardService
 from reward_service.settings import Settings, SymbolicSettings
-from reward_service.types import ScoreRequest, ScoreResult
+from reward_service.types import ScoreRequest, ScoreResult, Template
 
 IN_FLIGHT_BATCHES = 2
 """Batches scored concurrently, so workers stay busy while the next batch is read."""
@@ -140,6 +144,66 @@ def _serve_command(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _run_rescore(args: argparse.Namespace, settings: Settings) -> int:
+    shape = shape_with(SHAPES[args.shape], dict(_pairs(args.field)))
+    think = {"auto": None, "true": True, "false": False}[args.think_in_prompt]
+    rows = read_dump(args.dump, shape, template=Template(args.template), think_in_prompt=think)
+    total = count_rows(args.dump)
+    progress = sys.stderr.isatty() and not args.quiet
+    if args.server:
+        async with AsyncRewardClient(args.server, token=args.token) as client:
+            return await rescore(
+                rows,
+                args.output,
+                client.score_batch,
+                batch_size=args.batch_size,
+                total=total,
+                progress=progress,
+            )
+    service = RewardService(settings)
+    try:
+
+        async def score(requests: list[ScoreRequest]) -> list[ScoreResult]:
+            return await service.score_batch(requests, timeout_s=settings.max_timeout_s)
+
+        return await rescore(
+            rows, args.output, score, batch_size=args.batch_size, total=total, progress=progress
+        )
+    finally:
+        await service.aclose()
+
+
+def _pairs(values: list[str]) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values:
+        name, sep, column = value.partition("=")
+        if not sep or not name or not column:
+            raise SystemExit(f"--field takes NAME=COLUMN, got {value!r}")
+        pairs.append((name, column))
+    return pairs
+
+
+def _rescore_command(args: argparse.Namespace) -> int:
+    settings = _with_judge(Settings(), args)
+    if args.cache_url is not None:
+        settings = settings.model_copy(update={"cache_url": args.cache_url})
+    started = time.perf_counter()
+    written = asyncio.run(_run_rescore(args, settings))
+    report = build_report(args.output)
+    stem = args.output.with_suffix("")
+    markdown, plot = Path(f"{stem}.report.md"), Path(f"{stem}.report.png")
+    markdown.write_text(report_markdown(report, str(args.dump)), encoding="utf-8")
+    report_plot(report, plot)
+    if not args.quiet:
+        seconds = time.perf_counter() - started
+        print(
+            f"rescored {written} rows in {seconds:.1f}s ({written / max(seconds, 1e-9):.1f}"
+            f"/s); {report.rows} rows in {args.output}; report: {markdown}, {plot}",
+            file=sys.stderr,
+        )
+    return 0
+
+
 def _judge_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--judge-url",
@@ -173,6 +237,44 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     _judge_arguments(score)
     score.set_defaults(handler=_score_command)
+    again = commands.add_parser(
+        "rescore", help="rescore a rollout dump (JSONL or Parquet), resumable, with a report"
+    )
+    again.add_argument("dump", type=Path, help="the dump (.jsonl or .parquet)")
+    again.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="results JSONL (appended to; rows already in it are skipped)",
+    )
+    again.add_argument(
+        "--shape",
+        choices=sorted(SHAPES),
+        default="verl",
+        help="which trainer wrote the dump (default verl)",
+    )
+    again.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="NAME=COLUMN",
+        help="read NAME (response, gold, prompt, reward, ...) from COLUMN",
+    )
+    again.add_argument("--template", choices=[t.value for t in Template], default="r1")
+    again.add_argument(
+        "--think-in-prompt",
+        choices=["auto", "true", "false"],
+        default="auto",
+        help="auto: read it from the prompt column",
+    )
+    again.add_argument("--server", help="score against a running service (http:// or grpc://)")
+    again.add_argument("--token", help="bearer token for --server")
+    again.add_argument("--batch-size", type=int, default=512)
+    again.add_argument("--cache-url", help="Redis for the score cache (in-process scoring)")
+    again.add_argument("-q", "--quiet", action="store_true")
+    _judge_arguments(again)
+    again.set_defaults(handler=_rescore_command)
     return parser
 
 
