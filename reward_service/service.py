@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -201,10 +202,15 @@ class RewardService:
         stage = self.metrics.stage_seconds
         with stage.labels("prepare").time():
             # CPU-bound (regexes, zlib over long responses): off the event loop, so health
-            # checks and other calls stay responsive while a big batch is filtered.
-            staged = await asyncio.to_thread(
-                lambda: [self._preparer.prepare(request) for request in requests]
+            # checks and other calls stay responsive while a big batch is filtered, and split
+            # over threads — zlib releases the GIL, so the cores share the filtering.
+            parts = await asyncio.gather(
+                *(
+                    asyncio.to_thread(self._prepare_all, chunk)
+                    for chunk in _split(requests, _PREPARE_THREADS)
+                )
             )
+            staged = [stage for part in parts for stage in part]
         work = {s.key: s for s in staged if isinstance(s, SymbolicWork | JudgeWork)}
         keys = list(work)
         with stage.labels("cache_lookup").time():
@@ -244,6 +250,11 @@ class RewardService:
             key: Decision(None, Reason.TIMEOUT) if task in late else task.result()
             for key, task in tasks.items()
         }
+
+    def _prepare_all(
+        self, requests: list[ScoreRequest]
+    ) -> list[Prepared | SymbolicWork | JudgeWork]:
+        return [self._preparer.prepare(request) for request in requests]
 
     async def _compare(self, pairs: set[Pair], deadline: float) -> dict[Pair, Outcome]:
         """Each distinct (gold, candidate) comparison once; identical text needs no worker.
@@ -301,6 +312,15 @@ class RewardService:
         await self.cache.aclose()
         if self.judge is not None:
             await self.judge.aclose()
+
+
+_PREPARE_THREADS = max(1, os.cpu_count() or 1)
+
+
+def _split(items: list[ScoreRequest], parts: int) -> list[list[ScoreRequest]]:
+    """``items`` in at most ``parts`` contiguous, nearly equal pieces (order kept)."""
+    size = -(-len(items) // parts) or 1
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _filled(records: list[ResultRecord | None]) -> list[ResultRecord]:

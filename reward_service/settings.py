@@ -33,15 +33,15 @@ class RepetitionSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    chunk_bytes: int = Field(512, ge=64)
+    chunk_bytes: int = Field(2048, ge=64)
     """Size of the UTF-8 chunks whose novelty is measured."""
     tiers: tuple[RepetitionTier, ...] = (
         RepetitionTier(novelty=0.10, min_run_bytes=4096),
         RepetitionTier(novelty=0.20, min_run_bytes=16384),
     )
     """Verbatim loops are nearly free to encode and are caught after 4 KB; loops with a
-    counter or computed values in them cost more and are caught after 16 KB, beyond the longest
-    healthy enumeration seen in real responses (3 KB)."""
+    counter or computed values in them cost more and are caught after 16 KB, far beyond the
+    longest healthy run seen in real responses (2 KB)."""
 
 
 class SymbolicSettings(BaseModel):

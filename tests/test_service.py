@@ -186,7 +186,7 @@ def score(service: RewardService, **fields: Any) -> Any:
             None,
         ),
         (
-            dict(response=r1(" ".join(f"\\boxed{{{i}}}" for i in range(2000))), gold="4"),
+            dict(response=r1(" ".join(f"\\boxed{{{i}}}" for i in range(200))), gold="4"),
             Status.SCORED,
             Verdict.INCORRECT,
             Reason.ANSWER_HEDGED,
