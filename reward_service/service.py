@@ -135,11 +135,7 @@ class RewardService:
         settings = self.settings
         if self.draining:
             raise ServiceError(ErrorCode.SHUTTING_DOWN, "the service is shutting down")
-        if len(requests) > settings.max_batch_size:
-            raise ServiceError(
-                ErrorCode.BATCH_TOO_LARGE,
-                f"{len(requests)} requests in one batch; the limit is {settings.max_batch_size}",
-            )
+        self.check_batch_size(len(requests))
         if self.in_flight and self.in_flight + len(requests) > settings.max_in_flight:
             raise ServiceError(
                 ErrorCode.OVERLOADED,
@@ -151,6 +147,15 @@ class RewardService:
             return await self._score_admitted(requests, time.monotonic() + budget)
         finally:
             self._release(len(requests))
+
+    def check_batch_size(self, count: int) -> None:
+        """Raise ``batch_too_large`` past ``max_batch_size``. The doors call it with the number
+        of items a call carries, malformed ones included, before reading them."""
+        if count > self.settings.max_batch_size:
+            raise ServiceError(
+                ErrorCode.BATCH_TOO_LARGE,
+                f"{count} requests in one batch; the limit is {self.settings.max_batch_size}",
+            )
 
     def _admit(self, count: int) -> None:
         self.in_flight += count

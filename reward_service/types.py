@@ -6,10 +6,13 @@ and :class:`ScoreResult` and nothing else, so all of them return identical resul
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Status(StrEnum):
@@ -113,10 +116,27 @@ Gold = NonEmptyStr | list[NonEmptyStr] | GoldParts
 """A string, a list of accepted alternatives, or ``{"parts": [...]}`` for several blanks."""
 
 
+def _without_surrogates(value: Any) -> Any:
+    """Lone surrogates (JSON allows ``"\\udfff"``) cannot be encoded as UTF-8: they become
+    U+FFFD at the door, so nothing downstream — hashing, results, logs — chokes on them."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _without_surrogates(v) for k, v in value.items()}
+    return value
+
+
 class ScoreRequest(BaseModel):
     """One response to score. Unknown fields are rejected so a typo fails loudly."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("response", "gold", "problem", "data_source", "id", mode="before")
+    @classmethod
+    def _clean(cls, value: Any) -> Any:
+        return _without_surrogates(value)
 
     id: str | int | None = None
     """Echoed back unchanged."""

@@ -52,6 +52,7 @@ class RewardServicer(reward_pb2_grpc.RewardServiceServicer):  # type: ignore[mis
         started = time.perf_counter()
         staged = [request_from_proto(m, f"requests[{i}]") for i, m in enumerate(messages)]
         try:
+            self._service.check_batch_size(len(staged))
             scored = await self._service.score_batch(
                 requests_of(staged), timeout_s=_timeout(context)
             )

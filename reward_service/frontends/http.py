@@ -236,4 +236,5 @@ async def _score_staged(
     service: RewardService, staged: list[ScoreRequest | ScoreResult], timeout_s: float | None
 ) -> list[ScoreResult]:
     """Score the requests among ``staged``; already-decided results keep their places."""
+    service.check_batch_size(len(staged))
     return merge(staged, await service.score_batch(requests_of(staged), timeout_s=timeout_s))

@@ -1,0 +1,171 @@
+"""Faults injected into a real server: verifier workers killed mid-batch; logs that must not
+leak responses or tokens; a short bounded mixed load."""
+
+from __future__ import annotations
+
+import os
+import signal
+import statistics
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.serving import TOKEN, running_server
+
+BOMB = "<think>x</think>\\boxed{9^{9^{9^{9}}}}"
+SECRET = "SECRET-RESPONSE-TEXT-1234"
+
+
+def descendants(pid: int) -> list[int]:
+    found = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in children.read_text().split():
+            found += [int(child), *descendants(int(child))]
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def test_killing_verifier_workers_mid_batch(tmp_path: Path) -> None:
+    with running_server(tmp_path) as server:
+        items = [{"id": "bomb", "response": BOMB, "gold": "1"}] + [
+            {"id": f"ok{i}", "response": f"<think>{i}</think>\\boxed{{{i}}}", "gold": str(i % 3)}
+            for i in range(30)
+        ]
+        reply: dict[str, Any] = {}
+        worker = threading.Thread(
+            target=lambda: reply.update(
+                r=httpx.post(
+                    server.http_url + "/v1/score/batch", json={"requests": items}, timeout=60
+                )
+            )
+        )
+        worker.start()
+        time.sleep(0.8)
+        # the server's grandchildren are the verifier workers (server → forkserver → worker)
+        killed = [
+            pid
+            for pid in descendants(server.process.pid)
+            if pid not in (server.process.pid,)
+            and "forkserver" not in Path(f"/proc/{pid}/cmdline").read_text()
+        ]
+        for pid in killed:
+            os.kill(pid, signal.SIGKILL)
+        worker.join(timeout=60)
+        assert killed
+        results = reply["r"].json()["results"]
+        assert [r["id"] for r in results] == [i["id"] for i in items]
+        for result in results:
+            assert result["status"] in ("scored", "unscorable"), result
+            if result["status"] == "unscorable":
+                assert (
+                    result["reason"] in ("verifier_error", "timeout") and result["reward"] is None
+                )
+        # the pool replaced its workers: new work scores normally
+        after = httpx.post(
+            server.http_url + "/v1/score/batch",
+            json={
+                "requests": [
+                    {"id": "n", "response": "<think>a</think>\\boxed{\\frac{1}{2}}", "gold": "0.5"}
+                ]
+            },
+            timeout=60,
+        ).json()["results"][0]
+        assert after["verdict"] == "correct"
+
+
+def test_logs_carry_neither_responses_nor_tokens(tmp_path: Path) -> None:
+    with running_server(tmp_path, auth_token=TOKEN) as server:
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        for body in (
+            {"response": f"<think>{SECRET}</think>\\boxed{{1}}", "gold": "1"},
+            {"response": f"{SECRET}" * 3, "gold": "1"},
+            {"response": BOMB + SECRET, "gold": "1"},
+        ):
+            httpx.post(server.http_url + "/v1/score", json=body, headers=headers, timeout=60)
+        httpx.post(
+            server.http_url + "/v1/score",
+            json={"response": SECRET, "gold": "1"},
+            headers={"Authorization": "Bearer wrong-" + SECRET},
+            timeout=60,
+        )
+        assert server.stop() == 0
+        log = server.log.read_text()
+    assert log, "the server wrote no log at all"
+    assert SECRET not in log and TOKEN not in log
+
+
+@pytest.mark.timeout(120)
+def test_short_bounded_mixed_load(tmp_path: Path) -> None:
+    """8 clients for 8 s: cache hits, new symbolic work, bad inputs, malformed items. No
+    error but the designed backpressure; p99 reported; server RSS flat."""
+    with running_server(tmp_path, max_in_flight="1024", max_batch_size="256") as server:
+        pid = server.process.pid
+        stop = time.monotonic() + 8
+        latencies: list[float] = []
+        errors: list[str] = []
+        refused = 0
+        lock = threading.Lock()
+
+        def client(seed: int) -> None:
+            nonlocal refused
+            n = 0
+            with httpx.Client(base_url=server.http_url, timeout=60) as http:
+                while time.monotonic() < stop:
+                    n += 1
+                    items = (
+                        [
+                            {"id": f"hit{k}", "response": "<think>a</think>\\boxed{4}", "gold": "4"}
+                            for k in range(20)
+                        ]
+                        + [
+                            {
+                                "id": f"new{seed}-{n}-{k}",
+                                "response": f"<think>{seed} {n} {k}</think>\\boxed{{{k}}}",
+                                "gold": str(k % 5),
+                            }
+                            for k in range(20)
+                        ]
+                        + [
+                            {"id": "bad", "response": "no tags"},
+                            {
+                                "id": "loop",
+                                "response": "<think>" + "again " * 3000 + "</think>\\boxed{1}",
+                                "gold": "1",
+                            },
+                        ]
+                    )
+                    started = time.monotonic()
+                    reply = http.post("/v1/score/batch", json={"requests": items})
+                    with lock:
+                        if reply.status_code == 429:
+                            refused += 1
+                        elif reply.status_code != 200 or len(reply.json()["results"]) != len(items):
+                            errors.append(f"{reply.status_code}: {reply.text[:200]}")
+                        else:
+                            latencies.append(time.monotonic() - started)
+
+        rss_before = rss_mb(pid)
+        threads = [threading.Thread(target=client, args=(s,)) for s in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        rss_after = rss_mb(pid)
+    assert errors == []
+    assert latencies
+    p99 = statistics.quantiles(latencies, n=100)[98] if len(latencies) > 1 else latencies[0]
+    print(
+        f"\nload: {len(latencies)} batches of 42 in 8 s, {refused} refused (429), "
+        f"p99 {p99 * 1000:.0f} ms, server RSS {rss_before:.0f} → {rss_after:.0f} MB"
+    )
+    assert rss_after < rss_before * 1.5
