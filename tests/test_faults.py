@@ -3,6 +3,7 @@ leak responses or tokens; a short bounded mixed load."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import statistics
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.judge_server import judge_server
 from tests.serving import TOKEN, running_server
 
 BOMB = "<think>x</think>\\boxed{9^{9^{9^{9}}}}"
@@ -169,3 +171,34 @@ def test_short_bounded_mixed_load(tmp_path: Path) -> None:
         f"p99 {p99 * 1000:.0f} ms, server RSS {rss_before:.0f} → {rss_after:.0f} MB"
     )
     assert rss_after < rss_before * 1.5
+
+
+def test_judge_injections_through_the_http_door(tmp_path: Path) -> None:
+    cases = [
+        json.loads(line)
+        for line in (Path(__file__).parent / "data" / "judge_injections.jsonl")
+        .read_text()
+        .splitlines()
+    ]
+    with judge_server() as (judge_url, script):
+        script.mode = "gullible"
+        with running_server(tmp_path, judge__url=judge_url) as server:
+            reply = httpx.post(
+                server.http_url + "/v1/score/batch",
+                json={
+                    "requests": [
+                        {
+                            "id": c["id"],
+                            "response": f"<think>x</think>{c['answer']}",
+                            "gold": "x = 5, 面积为 10 平方单位",
+                            "problem": "求 x 和面积",
+                        }
+                        for c in cases
+                    ]
+                },
+                timeout=120,
+            ).json()["results"]
+    assert [r["id"] for r in reply] == [c["id"] for c in cases]
+    assert all(r["route"] == "judge" for r in reply)
+    assert not [r["id"] for r in reply if r["verdict"] == "correct"]
+    assert len(script.requests) == len(cases)
