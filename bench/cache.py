@@ -2,10 +2,10 @@
 Redis, in the same run. Prints the warm/cold throughput ratio (goal ≥ 50×) and the cost of a
 hit per response.
 
-The batch: PROBLEMS problems × ROLLOUTS rollouts; each response is an R1-style trace of
-2-8 K tokens assembled from the real chain-of-thought text in the corpus, ending in one of
-up to 4 distinct final answers per group (the gold and answers Qwen2.5-Math gave). A private
-redis-server is started on a free port.
+The batch: ``bench/grpo.py``'s GRPO step without judge-routed problems — PROBLEMS problems ×
+ROLLOUTS rollouts of 2-8 K tokens of real reasoning text, up to 4 distinct final answers per
+group (the gold and answers Qwen2.5-Math gave). A private redis-server is started on a free
+port.
 
     python bench/cache.py [--problems 64] [--rollouts 16]
 """
@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import random
 import sys
 import tempfile
 import time
@@ -23,44 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.grpo import CHARS_PER_TOKEN, grpo_step
 from reward_service import RewardService, ScoreRequest, Settings
 from tests.redis_server import redis_server
-
-CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "corpus"
-CHARS_PER_TOKEN = 4
-
-
-def grpo_step(problems: int, rollouts: int, seed: int = 0) -> list[ScoreRequest]:
-    """Problems and their answers are the corpus's MATH problems: the gold and up to three
-    different answers Qwen2.5-Math actually gave, so verification costs what it costs on real
-    answers (fractions, radicals, expressions), not on small integers."""
-    rng = random.Random(seed)
-    with (CORPUS / "auto_labelled_qwen_math_cot.jsonl").open() as f:
-        rows = [json.loads(line) for line in f]
-    paragraphs = [p for row in rows for p in row["response"].split("\n\n") if len(p) > 80]
-    by_problem: dict[str, list[str]] = {}
-    for row in rows:
-        answers = by_problem.setdefault(row["gold"], [row["gold"]])
-        if row["source_extracted_pred"] not in answers and len(answers) < 4:
-            answers.append(row["source_extracted_pred"])
-    groups = list(by_problem.items())
-    batch = []
-    for p in range(problems):
-        gold, answers = groups[p % len(groups)]
-        for r in range(rollouts):
-            target = rng.randint(2000, 8000) * CHARS_PER_TOKEN
-            thinking: list[str] = []
-            while sum(map(len, thinking)) < target:
-                thinking.append(rng.choice(paragraphs))
-            batch.append(
-                ScoreRequest(
-                    id=f"{p}-{r}",
-                    response="<think>" + "\n\n".join(thinking) + "</think>\n"
-                    f"The final answer is $\\boxed{{{rng.choice(answers)}}}$.",
-                    gold=gold,
-                )
-            )
-    return batch
 
 
 async def run(batch: list[ScoreRequest], url: str) -> tuple[float, float, int]:
@@ -85,7 +48,7 @@ def main() -> int:
     parser.add_argument("--problems", type=int, default=64)
     parser.add_argument("--rollouts", type=int, default=16)
     args = parser.parse_args()
-    batch = grpo_step(args.problems, args.rollouts)
+    batch = grpo_step(args.problems, args.rollouts, judge_share=0.0)
     n = len(batch)
     chars = sum(len(r.response) for r in batch)
     with tempfile.TemporaryDirectory() as tmp, redis_server(Path(tmp)) as redis:
