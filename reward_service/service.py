@@ -49,6 +49,7 @@ from reward_service.types import (
 from reward_service.verdicts import Decision
 from reward_service.verifiers.judge import build_judge
 from reward_service.verifiers.outcome import Outcome
+from reward_service.verifiers.quarantine import Quarantine
 from reward_service.verifiers.symbolic import SymbolicVerifier, verifier_versions
 
 
@@ -96,6 +97,7 @@ class RewardService:
             ),
             config_hash=settings.config_hash(),
         )
+        self._quarantine = Quarantine(settings.symbolic.quarantine_s, 10_000)
         self.in_flight = 0
         self.draining = False
         self._idle = asyncio.Event()
@@ -265,6 +267,7 @@ class RewardService:
         """Each distinct (gold, candidate) comparison once; identical text needs no worker.
         Comparisons still running at ``deadline`` are cancelled and count as timeouts."""
         outcomes = {pair: Outcome.EQUAL for pair in pairs if pair[0] == pair[1]}
+        outcomes.update({p: Outcome.TIMEOUT for p in pairs if self._quarantine.holds(p)})
         tasks = {
             pair: asyncio.ensure_future(self.verifier.check(*pair))
             for pair in pairs
@@ -276,6 +279,8 @@ class RewardService:
                 task.cancel()
             for pair, task in tasks.items():
                 outcomes[pair] = Outcome.TIMEOUT if task in late else task.result()
+                if task not in late and outcomes[pair] is Outcome.TIMEOUT:
+                    self._quarantine.add(pair)  # the worker's own deadline, not the call's
         return outcomes
 
     def _result(

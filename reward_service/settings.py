@@ -56,6 +56,8 @@ class SymbolicSettings(BaseModel):
     """Address-space limit of each worker process (RLIMIT_AS)."""
     worker_max_tasks: int = Field(2000, ge=1)
     """A worker is replaced after this many tasks, bounding slow leaks."""
+    quarantine_s: float = Field(600.0, ge=0)
+    """A comparison that hit ``task_timeout_s`` answers timeout at once for this long (0: off)."""
     float_rounding: int = Field(6, ge=0)
     numeric_precision: int = Field(15, ge=1)
     strict: bool = True

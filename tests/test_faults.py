@@ -6,14 +6,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import statistics
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.judge_server import judge_server
 from tests.serving import TOKEN, running_server
@@ -104,73 +102,6 @@ def test_logs_carry_neither_responses_nor_tokens(tmp_path: Path) -> None:
         log = server.log.read_text()
     assert log, "the server wrote no log at all"
     assert SECRET not in log and TOKEN not in log
-
-
-@pytest.mark.timeout(120)
-def test_short_bounded_mixed_load(tmp_path: Path) -> None:
-    """8 clients for 8 s: cache hits, new symbolic work, bad inputs, malformed items. No
-    error but the designed backpressure; p99 reported; server RSS flat."""
-    with running_server(tmp_path, max_in_flight="1024", max_batch_size="256") as server:
-        pid = server.process.pid
-        stop = time.monotonic() + 8
-        latencies: list[float] = []
-        errors: list[str] = []
-        refused = 0
-        lock = threading.Lock()
-
-        def client(seed: int) -> None:
-            nonlocal refused
-            n = 0
-            with httpx.Client(base_url=server.http_url, timeout=60) as http:
-                while time.monotonic() < stop:
-                    n += 1
-                    items = (
-                        [
-                            {"id": f"hit{k}", "response": "<think>a</think>\\boxed{4}", "gold": "4"}
-                            for k in range(20)
-                        ]
-                        + [
-                            {
-                                "id": f"new{seed}-{n}-{k}",
-                                "response": f"<think>{seed} {n} {k}</think>\\boxed{{{k}}}",
-                                "gold": str(k % 5),
-                            }
-                            for k in range(20)
-                        ]
-                        + [
-                            {"id": "bad", "response": "no tags"},
-                            {
-                                "id": "loop",
-                                "response": "<think>" + "again " * 3000 + "</think>\\boxed{1}",
-                                "gold": "1",
-                            },
-                        ]
-                    )
-                    started = time.monotonic()
-                    reply = http.post("/v1/score/batch", json={"requests": items})
-                    with lock:
-                        if reply.status_code == 429:
-                            refused += 1
-                        elif reply.status_code != 200 or len(reply.json()["results"]) != len(items):
-                            errors.append(f"{reply.status_code}: {reply.text[:200]}")
-                        else:
-                            latencies.append(time.monotonic() - started)
-
-        rss_before = rss_mb(pid)
-        threads = [threading.Thread(target=client, args=(s,)) for s in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        rss_after = rss_mb(pid)
-    assert errors == []
-    assert latencies
-    p99 = statistics.quantiles(latencies, n=100)[98] if len(latencies) > 1 else latencies[0]
-    print(
-        f"\nload: {len(latencies)} batches of 42 in 8 s, {refused} refused (429), "
-        f"p99 {p99 * 1000:.0f} ms, server RSS {rss_before:.0f} → {rss_after:.0f} MB"
-    )
-    assert rss_after < rss_before * 1.5
 
 
 def test_judge_injections_through_the_http_door(tmp_path: Path) -> None:

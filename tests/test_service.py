@@ -422,3 +422,21 @@ def test_known_false_positives_stay_closed(service: RewardService, answer: str, 
 )
 def test_what_the_guards_still_accept(service: RewardService, answer: str, gold: str) -> None:
     assert score(service, response=r1(answer), gold=gold).verdict is Verdict.CORRECT
+
+
+def test_a_bomb_costs_one_deadline_then_is_quarantined() -> None:
+    svc = RewardService(make_settings())
+    try:
+        bomb = ScoreRequest(response=r1("\\boxed{9^{9^{9^{9}}}}"), gold="7")
+        started = time.monotonic()
+        assert run(svc.score(bomb)).reason is Reason.TIMEOUT
+        first = time.monotonic() - started
+        restarts = svc.verifier.restarts
+        started = time.monotonic()
+        again = run(svc.score_batch([bomb] * 3))
+        assert [r.reason for r in again] == [Reason.TIMEOUT] * 3
+        assert all(r.reward is None for r in again)
+        assert svc.verifier.restarts == restarts  # no worker was tied up again
+        assert time.monotonic() - started < first
+    finally:
+        svc.close()
