@@ -102,3 +102,18 @@ def test_wrong_json_types_get_clear_errors(server: Server) -> None:
     for body in ({"requests": "nope"}, [], {"requests": [{}] * 5000}):
         bad = httpx.post(server.http_url + "/v1/score/batch", json=body)
         assert bad.status_code in (400, 413) and "error" in bad.json()
+
+
+def test_invalid_utf8_and_nul_bodies_over_http(server: Server) -> None:
+    for body in (
+        b'{"requests": [{"id": "a", "response": "\xff\xfe", "gold": "1"}]}',
+        b'{"response": "\x00\xc3\x28", "gold": "1"}',
+        b"\x00" * 100,
+    ):
+        for path in ("/v1/score/batch", "/v1/score"):
+            reply = httpx.post(
+                server.http_url + path, content=body, headers={"content-type": "application/json"}
+            )
+            assert reply.status_code == 400, (path, body[:20])
+            assert reply.json()["error"]["code"] == "invalid_request"
+    assert httpx.get(server.http_url + "/healthz").status_code == 200

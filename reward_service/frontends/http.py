@@ -14,15 +14,18 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reward_service import __version__
 from reward_service.adapters import openrlhf, slime
 from reward_service.adapters.common import result_fields
 from reward_service.errors import ErrorCode, ServiceError
 from reward_service.jsonl import merge, request_from_json, requests_of
+from reward_service.metrics import Metrics
 from reward_service.service import RewardService
 from reward_service.types import ScoreRequest, ScoreResult
 
@@ -115,6 +118,32 @@ def _timeout(header: str | None) -> float | None:
     return value
 
 
+def _install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
+    """Every refusal in the one error shape, counted by code."""
+
+    @app.exception_handler(ServiceError)
+    async def on_service_error(request: Request, error: ServiceError) -> JSONResponse:
+        metrics.request_errors.labels("http", error.code.value).inc()
+        return error_response(error.code, error.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, error: StarletteHTTPException) -> Response:
+        """A body that does not decode (invalid UTF-8, not JSON) gets the one error shape; other
+        HTTP errors (404, 405) keep FastAPI's."""
+        if error.status_code == 400:
+            metrics.request_errors.labels("http", ErrorCode.INVALID_REQUEST.value).inc()
+            return error_response(ErrorCode.INVALID_REQUEST, str(error.detail))
+        return await http_exception_handler(request, error)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        metrics.request_errors.labels("http", ErrorCode.INVALID_REQUEST.value).inc()
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()[:5]
+        )
+        return error_response(ErrorCode.INVALID_REQUEST, problems)
+
+
 def create_app(service: RewardService, *, ready: Callable[[], bool]) -> FastAPI:
     """The HTTP app over ``service``; ``ready`` tells ``/readyz`` whether to take traffic."""
     settings = service.settings
@@ -146,18 +175,7 @@ def create_app(service: RewardService, *, ready: Callable[[], bool]) -> FastAPI:
         metrics.request_seconds.labels("http", path).observe(time.perf_counter() - started)
         return response
 
-    @app.exception_handler(ServiceError)
-    async def on_service_error(request: Request, error: ServiceError) -> JSONResponse:
-        metrics.request_errors.labels("http", error.code.value).inc()
-        return error_response(error.code, error.message)
-
-    @app.exception_handler(RequestValidationError)
-    async def on_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        metrics.request_errors.labels("http", ErrorCode.INVALID_REQUEST.value).inc()
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()[:5]
-        )
-        return error_response(ErrorCode.INVALID_REQUEST, problems)
+    _install_error_handlers(app, metrics)
 
     @app.post("/v1/score", response_model=ScoreResult, dependencies=guarded)
     async def score(
