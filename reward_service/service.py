@@ -81,7 +81,8 @@ class RewardService:
         versions = verifier_versions()
         s = settings.symbolic
         verifier_tag = json.dumps(
-            [versions, s.float_rounding, s.numeric_precision, s.strict], sort_keys=True
+            [versions, s.float_rounding, s.numeric_precision, s.strict, s.relation_as_set],
+            sort_keys=True,
         )
         self.judge = build_judge(settings.judge)
         judge_tag = self.judge.tag if self.judge is not None else "no-judge"

@@ -61,6 +61,9 @@ class SymbolicSettings(BaseModel):
     float_rounding: int = Field(6, ge=0)
     numeric_precision: int = Field(15, ge=1)
     strict: bool = True
+    relation_as_set: bool = False
+    """An inequality in one variable equals the interval it describes (``x > -1/4`` and
+    ``(-1/4, +\\infty)``): Math-Verify's ``allow_set_relation_comp``."""
 
 
 class JudgeSettings(BaseModel):

@@ -398,6 +398,13 @@ FALSE_POSITIVES = [
     ("\\boxed{3} \\fbox 4", "3"),
     ("\\boxed{3} \\framebox{4}", "3"),
     ("\\boxed{f'}", "f"),
+    ("The final answer is $3$. I hope it is correct. Actually, the answer is $4$.", "3"),
+    ("\\boxed{3} or \\boxed{4}", "3, 5"),
+    ("Therefore, it is not 3.", "3"),
+    ("So the answer might be 3.", "3"),
+    ("First we compute 3", "3"),
+    ("\\boxed{1.000}", "1,000"),
+    ("\\boxed{1,000}", "1"),
 ]
 
 
@@ -418,10 +425,35 @@ def test_known_false_positives_stay_closed(service: RewardService, answer: str, 
         ("\\boxed{\\text{Evelyn}}", "\\text{Evelyn}"),
         ("\\boxed{19, 46, \\text{ and } 82}", "19, 46, 82"),
         ("\\boxed{3!}", "6"),
+        ("\\boxed{1000,99}", "1000.99"),
+        ("The final answer is $10,455$.", "10455"),
+        ("\\boxed{(3, 3)} for part (a) and \\boxed{(1, 1)}", "(3, 3), (1, 1)"),
+        ("Final Answer: The largest $n$ is 34.", "34"),
+        ("Therefore, the minimum error increases by 100%.", "100\\%"),
     ],
 )
 def test_what_the_guards_still_accept(service: RewardService, answer: str, gold: str) -> None:
     assert score(service, response=r1(answer), gold=gold).verdict is Verdict.CORRECT
+
+
+@pytest.mark.parametrize(
+    ("gold", "answer"),
+    [
+        ("\\boxed{1} papers and \\boxed{2} bins", "\\boxed{1, 2}"),
+        ("$1$ and $2$ and $3$", "\\boxed{1,2,3}"),
+        (
+            "The loss is $100\\% - 72\\% = 28\\%$. Final Answer: The final answer is $28 \\%$. "
+            "I hope it is correct. Note: another approach follows.",
+            "\\boxed{28\\%}",
+        ),
+        ("0. 98.", "\\boxed{0.98}"),
+    ],
+)
+def test_golds_written_as_solutions_count_by_their_answer(
+    service: RewardService, gold: str, answer: str
+) -> None:
+    result = score(service, response=r1(answer), gold=gold)
+    assert (result.route, result.verdict) == (Route.SYMBOLIC, Verdict.CORRECT), result
 
 
 def test_a_bomb_costs_one_deadline_then_is_quarantined() -> None:

@@ -21,8 +21,9 @@ from collections.abc import Sequence
 
 from reward_service.types import GoldParts, ScoreRequest
 
-CACHE_VERSION = "v1"
-"""Bump when the meaning of a cached decision or record changes."""
+CACHE_VERSION = "v2"
+"""Bump when the meaning of a cached decision or record changes — including a change of the
+extraction or normalisation rules, which decide what a request-level record says."""
 
 
 def _digest(payload: object) -> str:

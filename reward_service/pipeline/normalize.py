@@ -36,8 +36,37 @@ _DELIMITERS = (("$$", "$$"), ("$", "$"), (r"\(", r"\)"), (r"\[", r"\]"))
 _TRAILING = " \t\r\n.。,，;；:：\\"
 _SPACE_RUN = re.compile(r"\s+")
 # "1 000", "1\,000", "1{,}000" as a whole answer: digit-group separators, not a list.
-_GROUPED_NUMBER = re.compile(r"-?\d{1,3}(?:(?:\\,|\\ |\{,\}| )\d{3})+(?:\.\d+)?")
-_GROUP_SEPARATOR = re.compile(r"\\,|\\ |\{,\}| ")
+_GROUPED_NUMBER = re.compile(
+    r"-?\d{1,3}(?:(?: ?(?:\\,|\\ |\{\s*,\s*\}) ?| )\d{3})+(?:\.\d+)?"
+    # "1,000.99": with a decimal part, comma groups cannot be a list
+    r"|-?\d{1,3}(?:,\d{3})+\.\d+"
+)
+_GROUP_SEPARATOR = re.compile(r"\\,|\\ |\{\s*,\s*\}|\s|,")
+# Currency signs around a lone number: "1,000.99€", "\\$10", "¥5".
+_CURRENCY = re.compile(r"^(?:\\\$|[€£¥₹])\s*(?=-?\d)|(?<=\d)\s*(?:\\\$|[€£¥₹]|元)$")
+# "28 percent": the word after a number is the percent sign.
+_PERCENT_WORD = re.compile(r"(?<=\d)\s*(?:percent|per cent)$", re.IGNORECASE)
+# Several pieces of math joined only by "and", "or" or commas: "$1$ and $2$" is the list 1, 2.
+_MATH_PIECE = r"\$([^$]+)\$"
+_MATH_LIST = re.compile(rf"{_MATH_PIECE}(?:\s*(?:,|;|and|or|和|或)\s*{_MATH_PIECE})+")
+# A name (or a tuple of names) labelling a whole list: "(x, y) = (5, 8), (8, 5)", "a = 4, -8".
+_LIST_LABEL = re.compile(
+    r"^(?:[A-Za-z](?:_\{?\w+\}?)?|\(\s*[A-Za-z](?:\s*,\s*[A-Za-z])+\s*\))\s*=\s*(?=[^=]*,[^=]*$)"
+)
+# LaTeX written JSON-escaped ("-2 \\\\le x"): a doubled backslash before a command name is one.
+_DOUBLED_BACKSLASH = re.compile(
+    r"(?<!\\)\\\\(?=(?:le|ge|leq|geq|lt|gt|ne|neq|frac|dfrac|tfrac|sqrt|text|boxed|cdot|times"
+    r"|div|pi|infty|in|cup|cap|pm|mp|left|right|quad|qquad|mathrm|circ|angle)(?![A-Za-z]))"
+)
+# "0. 98": a space after a decimal point, in a lone number.
+_SPACED_DECIMAL = re.compile(r"(-?\d+\.)\s+(\d+)")
+# "根号3", "根号{3}": the Chinese name of the square root.
+_CHINESE_ROOT = re.compile(r"根号\s*(\d+|\{[^{}]*\})")
+# Numbers joined by "and": "1 和 3", "2 and 5" is the list 1, 3.
+_NUMBER_LIST = re.compile(r"-?\d+(?:\.\d+)?(?:\s*(?:和|及|以及|\band\b)\s*-?\d+(?:\.\d+)?)+")
+_NUMBER_CONNECTOR = re.compile(r"\s*(?:和|及|以及|\band\b)\s*")
+# An answer in quotes, also JSON-escaped ones: \"$12$ and $13$\".
+_QUOTED = re.compile(r'\\?["“](.+?)\\?["”]', re.DOTALL)
 _ANGLE_TAG = re.compile(r"<[a-z]{1,10}>\s*$")
 _ASCII_RELATIONS = ((">=", r"\ge "), ("<=", r"\le "), ("!=", r"\ne "))
 # (applied before whitespace is collapsed, so the space they add never doubles)
@@ -98,11 +127,15 @@ def _rewrite_text(group: re.Match[str]) -> str:
 
 
 def _canonical_pass(text: str) -> str:
-    text = to_halfwidth(text).replace("~", " ")
+    text = _DOUBLED_BACKSLASH.sub(r"\\", to_halfwidth(text).replace("~", " "))
+    text = _CHINESE_ROOT.sub(lambda m: r"\sqrt{" + m.group(1).strip("{}") + "}", text)
     for ascii_form, latex in _ASCII_RELATIONS:
         text = text.replace(ascii_form, latex)
     text = _ANGLE_TAG.sub("", text.strip())
     text = _SPACE_RUN.sub(" ", text).strip().rstrip(_TRAILING)
+    quoted = _QUOTED.fullmatch(text)
+    if quoted is not None:
+        text = quoted.group(1).strip()
     changed = True
     while changed:
         changed = False
@@ -124,6 +157,13 @@ def _canonical_pass(text: str) -> str:
     for _ in range(2):  # "12 square cm": Math-Verify's own list of unit words, at the end
         text = UNITS_AT_END.sub(r"\1", text).rstrip()
     text = _LEADING_POINT.sub("0.", text)
+    if _MATH_LIST.fullmatch(text):
+        text = ", ".join(piece.strip() for piece in re.findall(_MATH_PIECE, text))
+    text = _LIST_LABEL.sub("", _PERCENT_WORD.sub(r"\\%", _CURRENCY.sub("", text)))
+    if _SPACED_DECIMAL.fullmatch(text):
+        text = _SPACED_DECIMAL.sub(r"\1\2", text)
+    if _NUMBER_LIST.fullmatch(text):
+        text = _NUMBER_CONNECTOR.sub(", ", text)
     if _GROUPED_NUMBER.fullmatch(text):
         text = _GROUP_SEPARATOR.sub("", text)
     return text

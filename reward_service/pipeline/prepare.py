@@ -9,8 +9,16 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from reward_service.cache.keys import judge_key, symbolic_key
-from reward_service.pipeline.extraction import Extraction, Source, extract_answer, split_parts
-from reward_service.pipeline.normalize import canonical_answer
+from reward_service.pipeline.extraction import (
+    Extraction,
+    Source,
+    extract_answer,
+    list_answer,
+    listed_boxes,
+    split_list,
+    split_parts,
+)
+from reward_service.pipeline.normalize import canonical_answer, is_prose
 from reward_service.pipeline.repetition import is_repetitive
 from reward_service.pipeline.routing import RouteDecision, decide_route
 from reward_service.pipeline.spans import Spans, split_spans
@@ -190,20 +198,10 @@ def canonical_golds(gold: str | list[str] | GoldParts) -> tuple[tuple[str, ...],
         raw_parts = [[gold] if isinstance(gold, str) else gold]
     parts = []
     for alternatives in raw_parts:
-        canonical = []
-        for alternative in alternatives:
-            extraction = extract_answer(alternative) if "box" in alternative else None
-            if extraction is not None and extraction.source is Source.BOXED:
-                # A gold written as a solution counts by what it boxes. Several boxes count as
-                # one list only when written as one; otherwise the gold is ambiguous.
-                if len(extraction.candidates) == 1:
-                    canonical.append(extraction.final)
-                elif extraction.joined is not None:
-                    canonical.append(extraction.joined)
-                else:
-                    return "gold has several boxed answers that do not form one list"
-            else:
-                canonical.append(canonical_answer(alternative))
+        try:
+            canonical = [_canonical_gold(alternative) for alternative in alternatives]
+        except ValueError as error:
+            return str(error)
         accepted = tuple(dict.fromkeys(c for c in canonical if c))
         if not accepted:
             return "gold answer is empty"
@@ -211,12 +209,35 @@ def canonical_golds(gold: str | list[str] | GoldParts) -> tuple[tuple[str, ...],
     return tuple(parts)
 
 
+def _canonical_gold(gold: str) -> str:
+    """A gold written as a solution counts by what it boxes or states as its final answer
+    ("… Final Answer: The final answer is $28\\%$."). Several boxes count as one list when
+    written as one ("\\boxed{1} papers and \\boxed{2} bins" is ``1, 2``); otherwise the gold
+    is ambiguous (``ValueError``)."""
+    if "box" in gold or is_prose(gold):
+        extraction = extract_answer(gold)
+        if extraction is not None and extraction.source in (Source.BOXED, Source.ANCHOR):
+            if len(extraction.candidates) == 1:
+                return extraction.final
+            listed = extraction.joined or (
+                list_answer(boxes) if (boxes := listed_boxes(gold)) else None
+            )
+            if listed is None:
+                raise ValueError("gold has several boxed answers that do not form one list")
+            return listed
+    return canonical_answer(gold)
+
+
 def _parts(golds: tuple[tuple[str, ...], ...], extraction: Extraction) -> tuple[Part, ...] | None:
     """Pair each blank's golds with its candidates: one blank takes every candidate; several
     blanks take one box each, or the pieces of a single answer split at ``;`` or ``,``."""
     candidates = extraction.candidates
     if len(golds) == 1:
-        return (Part(golds[0], candidates, extraction.joined),)
+        joined = extraction.joined
+        if joined is None and len(candidates) > 1 and _list_length(golds[0]) == len(candidates):
+            # as many boxes as the gold lists answers: the boxes are read as that list too
+            joined = list_answer(candidates)
+        return (Part(golds[0], candidates, joined),)
     if len(candidates) == len(golds):
         per_part: tuple[str, ...] | None = candidates
     elif len(candidates) == 1:
@@ -226,6 +247,16 @@ def _parts(golds: tuple[tuple[str, ...], ...], extraction: Extraction) -> tuple[
     if per_part is None:
         return None
     return tuple(Part(g, (c,), None) for g, c in zip(golds, per_part, strict=True))
+
+
+def _list_length(golds: tuple[str, ...]) -> int:
+    """How many answers the gold lists (top-level commas or semicolons); 1 when it is one
+    answer or its accepted forms disagree."""
+    lengths = {
+        max((len(pieces) for pieces in (split_list(gold, sep) for sep in ";,")), default=1)
+        for gold in golds
+    }
+    return lengths.pop() if len(lengths) == 1 else 1
 
 
 def pairs(work: SymbolicWork) -> set[Pair]:

@@ -52,6 +52,7 @@ class SymbolicVerifier:
                 s.float_rounding,
                 s.numeric_precision,
                 s.strict,
+                s.relation_as_set,
                 timeout=s.task_timeout_s,
             )
         except TaskTimeout:

@@ -14,6 +14,7 @@ from sympy import And, Eq, FiniteSet, Indexed, Interval, Symbol, Tuple, Union, s
 from sympy.core.function import AppliedUndef
 from sympy.core.relational import Relational
 
+from reward_service.verifiers.numerals import same_numeral
 from reward_service.verifiers.outcome import Outcome
 
 # Both sides arrive as canonical answer text and are wrapped in \boxed{}, so only the boxed
@@ -109,11 +110,18 @@ def comparable(gold: Any, answer: Any) -> bool:
 
 
 def check(
-    gold: str, answer: str, float_rounding: int, numeric_precision: int, strict: bool
+    gold: str,
+    answer: str,
+    float_rounding: int,
+    numeric_precision: int,
+    strict: bool,
+    relation_as_set: bool = False,
 ) -> Outcome:
     """Compare two canonical answers; the gold's parse is cached per worker."""
     if gold.count("'") != answer.count("'"):  # primes (f' is not f) are lost in parsing
         return Outcome.NOT_EQUAL
+    if same_numeral(gold, answer):
+        return Outcome.EQUAL
     parsed_gold = _parse_gold(gold)
     if not parsed_gold:
         return Outcome.GOLD_UNPARSABLE
@@ -128,6 +136,7 @@ def check(
             float_rounding=float_rounding,
             numeric_precision=numeric_precision,
             strict=strict,
+            allow_set_relation_comp=relation_as_set,
             timeout_seconds=None,
         )
         for g in parsed_gold

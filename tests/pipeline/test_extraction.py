@@ -1,6 +1,6 @@
 import pytest
 
-from reward_service.pipeline.extraction import Source, extract_answer, split_parts
+from reward_service.pipeline.extraction import Source, extract_answer, listed_boxes, split_parts
 
 B = Source.BOXED
 A = Source.ANCHOR
@@ -62,6 +62,56 @@ BARE = Source.BARE
             None,
         ),
         ("line one\nline two 5", None, None),
+        # Minerva's format, its sign-off, and a final answer written as a sentence
+        ("Final Answer: The largest $n$ is 34.", ("34",), A),
+        ("Final Answer: Jane started growing Sphere 3 hours ago. I hope it is correct.", ("3",), A),
+        (
+            "So $h = 4$. Final Answer: The volume of $ABCD$ is 120. I hope it is correct.",
+            ("120",),
+            A,
+        ),
+        (
+            "The final answer is $14 {, }916$. I hope it is correct. Note: we assumed $A$ and $B$ "
+            "are digits.",
+            ("14916",),
+            A,
+        ),
+        # an anchor after the boxes states the final answer; a qualified one does not
+        (
+            "$0.04 \\cdot 10,000 = \\boxed{200}$, then $\\boxed{255}$. Final Answer: The final "
+            "answer is $10,455$. I hope it is correct.",
+            ("10,455",),
+            A,
+        ),
+        ("\\boxed{5}. Note: the answer is not 6.", ("5",), B),
+        # a concluding final sentence
+        ("P(A) = 1/2 + P(A)/4, so P(A) = 2/3 Therefore, the probability is 2/3.", ("2/3",), S),
+        (
+            "We substitute. So, the ordered pair $(x, y)$ that solves the system is $(7, 6)$.",
+            ("(7, 6)",),
+            S,
+        ),
+        ("Step one. Therefore, there are 12 sequences. I hope it is correct.", ("12",), S),
+        ("We get $a = 1$ or $a = -3$.\n【答案】见上。因此，$a = 1$。<eoa>", ("a = 1",), S),
+        ("Step one. Therefore, the answer could be 3 or 4.", None, None),
+        ("Step one gives 7.\nSo, we multiply by 6 and get 42 and then", None, None),
+        ("Step one gives 7.\nSo, it is not 42.", None, None),
+        # one short line that asserts a value
+        ("the number is not 10 which is 1,000.99€", ("1000.99",), S),
+        ("The identity matrix is $I_2$.", ("I_2",), S),
+        (
+            "Here is a zero matrix: $\\begin{pmatrix}0\\end{pmatrix}$",
+            ("\\begin{pmatrix}0\\end{pmatrix}",),
+            S,
+        ),
+        ("$28$ percent", ("28",), S),
+        ("$E$", ("E",), S),
+        ("5 apples", ("5",), S),
+        ("First we compute 3", None, None),
+        ("So, we get 3 and then", None, None),
+        # the answer ends where the model starts inventing the next turn
+        ("The answer is 2/3. <|im_start|>user\nWhat is 5 + 5? The answer is 10.", ("2/3",), A),
+        ("\\boxed{3} <|im_start|>user \\boxed{4}", ("3",), B),
         ("x = 2 and later 3 and 4 " * 10, None, None),
     ],
 )
@@ -95,6 +145,13 @@ def test_no_last_number_fallback() -> None:
         ("$\\boxed{(2, 2)} \\quad \\text{and} \\quad \\boxed{(6, 2)}$", "(2, 2), (6, 2)"),
         ("\\boxed{1} and \\boxed{2} and \\boxed{3}", "1, 2, 3"),
         ("\\boxed{3} is wrong, so it must be \\boxed{4}", None),
+        # the final run of boxes holds every distinct answer: a restated list
+        (
+            "The integers are \\boxed{-2} and \\boxed{1}. Checking each one confirms it. "
+            "Thus: \\[ \\boxed{-2} \\quad \\text{and} \\quad \\boxed{1}. \\]",
+            "-2, 1",
+        ),
+        ("\\boxed{3} was wrong. The roots are \\boxed{4} and \\boxed{5}", None),
         ("\\boxed{5}", None),
     ],
 )
@@ -136,3 +193,16 @@ def test_thousands_of_boxes() -> None:
 )
 def test_split_parts(answer: str, count: int, parts: tuple[str, ...] | None) -> None:
     assert split_parts(answer, count) == parts
+
+
+@pytest.mark.parametrize(
+    ("text", "listed"),
+    [
+        ("\\boxed{1} papers and \\boxed{2} bins", ("1", "2")),
+        ("\\boxed{3}, \\boxed{4}", ("3", "4")),
+        ("\\boxed{1} no no no no no \\boxed{2}", None),
+        ("\\boxed{1}", None),
+    ],
+)
+def test_listed_boxes(text: str, listed: tuple[str, ...] | None) -> None:
+    assert listed_boxes(text) == listed
