@@ -117,7 +117,9 @@ def check(
     strict: bool,
     relation_as_set: bool = False,
 ) -> Outcome:
-    """Compare two canonical answers; the gold's parse is cached per worker."""
+    """Compare two canonical answers; the gold's parse is cached per worker. A comparison that
+    raises inside sympy is :attr:`Outcome.ERROR` (unscorable), unless another reading of the
+    two answers is equal: Math-Verify's ``raise_on_error=False`` would make it "not equal"."""
     if gold.count("'") != answer.count("'"):  # primes (f' is not f) are lost in parsing
         return Outcome.NOT_EQUAL
     if same_numeral(gold, answer):
@@ -128,18 +130,23 @@ def check(
     parsed_answer = _parse(answer)
     if not parsed_answer:
         return Outcome.ANSWER_UNPARSABLE
-    equal = any(
-        comparable(g, a)
-        and verify(
-            g,
-            a,
-            float_rounding=float_rounding,
-            numeric_precision=numeric_precision,
-            strict=strict,
-            allow_set_relation_comp=relation_as_set,
-            timeout_seconds=None,
-        )
-        for g in parsed_gold
-        for a in parsed_answer
-    )
-    return Outcome.EQUAL if equal else Outcome.NOT_EQUAL
+    failed = False
+    for g in parsed_gold:
+        for a in parsed_answer:
+            if not comparable(g, a):
+                continue
+            try:
+                if verify(
+                    g,
+                    a,
+                    float_rounding=float_rounding,
+                    numeric_precision=numeric_precision,
+                    strict=strict,
+                    allow_set_relation_comp=relation_as_set,
+                    timeout_seconds=None,
+                    raise_on_error=True,
+                ):
+                    return Outcome.EQUAL
+            except Exception:  # sympy could not compare this pair: undecided, not "not equal"
+                failed = True
+    return Outcome.ERROR if failed else Outcome.NOT_EQUAL
