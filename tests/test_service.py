@@ -405,6 +405,21 @@ FALSE_POSITIVES = [
     ("First we compute 3", "3"),
     ("\\boxed{1.000}", "1,000"),
     ("\\boxed{1,000}", "1"),
+    # found by red-teaming the stated-value reading and the list rules
+    ("First guess: \\boxed{3}. Wait, no, 3 is wrong; the answer is \\boxed{5}.", "3, 5"),
+    ("\\boxed{3} is wrong. \\boxed{5}", "3, 5"),
+    ("\\boxed{2} hmm \\boxed{4}", "2, 4"),
+    ("\\boxed{3.4}", "3,4"),
+    ("\\boxed{-1,5}", "-1.5"),
+    ("\\boxed{1,2}", "1.2"),
+    ("Therefore, x = 3 and x = 5.", "5"),
+    ("So x = 3 is extraneous.", "3"),
+    ("所以 x 大概是 3。", "3"),
+    ("Therefore, x is negative 3.", "3"),
+    ("The answer is 12. I hope it is correct. Hmm, on reflection it is 13.", "12"),
+    ("Hence the area is $12\\text{ cm}^2$.", "144"),
+    ("I could not solve it.<｜end▁of▁sentence｜>\\boxed{5}", "5"),
+    ("这个故事里有 5 个人。", "5"),
 ]
 
 
@@ -429,7 +444,9 @@ def test_known_false_positives_stay_closed(service: RewardService, answer: str, 
         ("The final answer is $10,455$.", "10455"),
         ("\\boxed{(3, 3)} for part (a) and \\boxed{(1, 1)}", "(3, 3), (1, 1)"),
         ("Final Answer: The largest $n$ is 34.", "34"),
-        ("Therefore, the minimum error increases by 100%.", "100\\%"),
+        ("Therefore, the error is 100%.", "100\\%"),
+        ("x = \\boxed{3}, so y = \\boxed{5}", "3, 5"),
+        ("The roots are $-1$ and $5$.", "-1, 5"),
     ],
 )
 def test_what_the_guards_still_accept(service: RewardService, answer: str, gold: str) -> None:
@@ -447,6 +464,7 @@ def test_what_the_guards_still_accept(service: RewardService, answer: str, gold:
             "\\boxed{28\\%}",
         ),
         ("0. 98.", "\\boxed{0.98}"),
+        ("2根号3", "\\boxed{2\\sqrt{3}}"),
     ],
 )
 def test_golds_written_as_solutions_count_by_their_answer(
@@ -454,6 +472,11 @@ def test_golds_written_as_solutions_count_by_their_answer(
 ) -> None:
     result = score(service, response=r1(answer), gold=gold)
     assert (result.route, result.verdict) == (Route.SYMBOLIC, Verdict.CORRECT), result
+
+
+def test_a_gold_stating_two_values_is_not_read_as_one(service: RewardService) -> None:
+    gold = "Final Answer: The largest $n$ is 34 and the smallest is 2."
+    assert score(service, response=r1("\\boxed{2}"), gold=gold).verdict is not Verdict.CORRECT
 
 
 def test_a_bomb_costs_one_deadline_then_is_quarantined() -> None:

@@ -1,28 +1,29 @@
 """Answer extraction: the final answer(s) a response commits to, from its answer span only.
 
-Order of precedence, first that finds something wins:
+The span ends at a chat-template token (``<|im_start|>``, ``<|end▁of▁sentence|>``,
+``<end_of_turn>`` …) or a line opening an invented next turn (``Problem:``, ``User:``): what
+follows is the model making up a conversation, not its answer. Then, in order of precedence,
+the first that finds something wins:
 
 1. ``\\boxed{…}`` / ``\\fbox{…}`` (nested braces matched, outermost boxes only). Every distinct
    box is a candidate, in order. Several different ones for one blank are one list answer
-   when only separators stand between them (``\\boxed{1}, \\boxed{2}`` → ``1, 2``), and are
-   checked both ways; otherwise they are hedging and every one must be right. The service
-   never simply trusts the last box.
+   when the final run of boxes, with only separators between them, holds all of them
+   (``\\boxed{1}, \\boxed{2}`` → ``1, 2``); otherwise they are hedging and every one must be
+   right. The service never simply trusts the last box. A *final-answer* anchor after the last
+   box ("Final Answer: The final answer is $10,455$.") states the answer instead.
 2. The last answer anchor: ``故答案为``, ``答案为``, ``答案是``, ``最终答案``, ``【答案】``,
    ``答案：``, ``final answer is``, ``the answer is``, ``Answer:`` / ``Answer`` opening a line —
    then the math that immediately follows it (``$…$``, ``$$…$$``, ``\\(…\\)``, ``\\[…\\]``),
-   else the rest of that sentence. Math further along the sentence is not taken: in "the answer is
-   not $3$" the answer is not ``3``.
-3. A stated value: the final sentence, when the span is that one short sentence or when it
-   opens with a conclusion ("Therefore", "So,", "Final Answer:", "所以", …) and is complete.
-   The value is the one piece of math or number after its last copula ("is", "=", "是"), else
-   the only one in the sentence (names such as ``$n$`` or ``$(x, y)$`` do not count). A value
-   the sentence rejects ("not 10") is dropped; any other negation or hedge refuses the sentence.
+   else the rest of that sentence, read as a statement when it is prose ("Final Answer: The
+   largest $n$ is 34."). Math further along the sentence is not taken: in "the answer is not
+   $3$" the answer is not ``3``; more math or numbers after the anchored sentence refuse it.
+3. A stated value (``pipeline/statements.py``) of the final sentence, when it opens with a
+   conclusion ("Therefore", "So,", "所以", …) and is complete, or of the whole span when it is
+   one line.
 4. A bare answer: the whole span, when it is one short line of math without delimiters and
    not prose (the ``plain`` template for answer-only outputs, or an R1 answer span that is
    just the answer).
 
-The answer ends at a chat-template token (``<|im_start|>``: the model went on to invent the
-next turn); a closing sign-off "I hope it is correct." is not a sentence of the answer.
 There is deliberately no "last number in the text" fallback: it rewards truncated traces, so a
 multi-sentence span is read only through a complete, concluding final sentence.
 Full-width forms are mapped to ASCII first. Linear in the span length.
@@ -41,6 +42,7 @@ from reward_service.pipeline.normalize import (
     is_prose,
     to_halfwidth,
 )
+from reward_service.pipeline.statements import INLINE_MATH, STATEMENT_MAX_CHARS, stated_value
 
 # Box openers whose content is the next brace group (\colorbox{red}{...}: the last group).
 _BOX_OPEN = re.compile(
@@ -58,11 +60,17 @@ _LIST_GAP = re.compile(
     re.IGNORECASE,
 )
 _LIST_GAP_MAX_CHARS = 100
+# Between boxes that list several answers: a short gap with a connector ("papers and").
+_CONNECTOR = re.compile(r"\band\b|[,;]|和|及", re.IGNORECASE)
+_LISTED_GAP_MAX_CHARS = 40
+_OR = re.compile(r"\bor\b|或", re.IGNORECASE)
 _ANCHOR = re.compile(
     r"故答案为|答案为|答案是|最终答案|【答案】|答案:|"
-    r"final answer is|the answer is|\banswer\s*:|(?:^|\n)[ \t]*\**answer\b\**",
+    r"故选|因此选|所以选|应选|答案选|"
+    r"final answer is|the answer is|\banswer\s*:|(?:^|\n)[ \t]*\**(?:final )?answer\b\**",
     re.IGNORECASE,
 )
+_FINAL_ANCHOR = re.compile(r"final answer|最终答案", re.IGNORECASE)
 _ANCHOR_LEAD = ' \t\r\n:：是为*"“'
 # Right after an anchor: a display block (may span lines) or inline math (one line)...
 _MATH_BLOCK = re.compile(
@@ -72,48 +80,28 @@ _MATH_BLOCK = re.compile(
 # ...else the rest of the sentence on that line.
 _SENTENCE_END = re.compile(r"(?<!\d)\.(?=\s|$)|\.\s|。|\n")
 _SENTENCE_START = re.compile(r"[.。!?！？\n][^.。!?！？\n]*\Z")
-_INLINE_MATH = re.compile(r"\$\$([^$]+)\$\$|\$([^$]+)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]")
 _MATH_OR_NUMBER = re.compile(r"[0-9$]|\\[(\[]|\\boxed")
-_ANSWER_END = re.compile(r"<\|(?:im_start|im_end|endoftext|eot_id|end_of_text|end)\|>|</s>")
-# The sign-off of the Minerva answer format ("The final answer is $5$. I hope it is correct."):
-# it closes the answer; commentary after it does not make the answer a hedge.
-_SIGN_OFF = re.compile(r"\s*(?:I hope it is correct\.?|<eoa>)\s*\Z", re.IGNORECASE)
-_SIGN_OFF_AT = re.compile(r"[.\s]*I hope it is correct\b", re.IGNORECASE)
+# Where the model stops answering and invents the next turn of a conversation.
+_ANSWER_END = re.compile(
+    r"<\s?\|[^|<>\n]{1,40}\|\s?>|</s>|<(?:end|start)_of_turn>|\[INST\]"
+    r"|\n[ \t]*(?:Problem|User|Human)[ \t]*:",
+    re.IGNORECASE,
+)
+# Closing words that are not a sentence of the answer: Minerva's sign-off, GAOKAO's end tag.
+_SIGN_OFFS = ("i hope it is correct.", "i hope it is correct", "<eoa>")
 # The opening of a concluding sentence; English forms are capitalised, as a sentence opens.
 _CONCLUSION = re.compile(
     r"(?:(?<=^)|(?<=[\s.!?:]))(?:So|Therefore|Thus|Hence|Consequently|In (?:conclusion|summary)"
-    r"|Final Answer\s*:)(?=[\s,:])|所以|因此|综上所述|综上|故"
+    r"|Final Answer\s*:)(?=[\s,:])|所以|因此|综上所述|综上|故(?=[\s,，:：]|答)"
 )
 _SENTENCE_BREAK = re.compile(r"[.!?](?=\s)|[。！？]|\n")
 _COMPLETE = re.compile(r"[.!?。！？]\s*\Z")
-# A number outside math, with a percent sign; "2nd" is an ordinal, not a value.
-_NUMBER = re.compile(
-    r"(?<![\w.,/\\^_])-?\d++(?:[.,]\d++)*+(?:/\d++)?+(?:\s*(?:\\?%|percent\b))?+"
-    r"(?!(?:st|nd|rd|th)\b)"
-)
-# What rejects the value right after it: "not 10", "isn't equal to 3", "不是 5".
-_REJECTION = re.compile(
-    r"(?:\bnot|n't|\bnever|不是|不等于|不为)\s*(?:(?:equal|equals|be|to)\s+)*\Z", re.IGNORECASE
-)
-_COPULA = re.compile(r"\b(?:is|are|was|were|equals?|be|becomes?)\b|'s\b|=|是|为|等于")
-# What makes a sentence state the value after it: a copula, a colon, or a verb of finding.
-_ASSERTS = re.compile(
-    _COPULA.pattern + r"|[:：]|\b(?:find|finds|found|get|gets|got|obtain|obtains|obtained|have|has"
-    r"|gives?|yields?)\b|得"
-)
-# A name rather than a value: "$n$", "$ABCD$", "$f(x)$", "$P(A)$", "$(x, y)$", "$x_1$".
-_NAME = re.compile(
-    r"[A-Za-z]{1,12}(?:_\{?\w{1,3}\}?)?(?:\(\s*[A-Za-z](?:\s*,\s*[A-Za-z])*\s*\))?"
-    r"|\(\s*[A-Za-z](?:\s*,\s*[A-Za-z])+\s*\)"
-)
 _DIGIT = re.compile(r"\d")
 _LATEX_WORDS = re.compile(
     r"\\(?:begin|end)\s*\{[^{}]*\}|\\(?:text|mathrm|mbox)\s*\{[^{}]*\}|\\[A-Za-z]+"
 )
 _WORD_OUTSIDE_LATEX = re.compile(r"[^\W\d_]{3,}")
-_WORD_ANY = re.compile(r"[^\W\d_]+")
 BARE_MAX_CHARS = 80
-STATEMENT_MAX_CHARS = 200
 
 
 class Source(StrEnum):
@@ -130,7 +118,10 @@ class Extraction:
     candidates: tuple[str, ...]
     source: Source
     is_list: bool = False
-    """Several boxes written as one list (see ``_form_a_list``)."""
+    """Several boxes written as one list, with only separators between them."""
+    listed: bool = False
+    """Several boxes with a short connecting phrase between each ("for part (a) and"): one
+    list when the gold lists as many answers."""
 
     @property
     def final(self) -> str:
@@ -196,11 +187,6 @@ def _final_run(text: str, boxes: list[_Box]) -> list[_Box]:
     return boxes[start:]
 
 
-_CONNECTOR = re.compile(r"\band\b|[,;]|和|及", re.IGNORECASE)
-_LISTED_GAP_MAX_CHARS = 40
-_OR = re.compile(r"\bor\b|或", re.IGNORECASE)
-
-
 def listed_boxes(text: str) -> tuple[str, ...] | None:
     """The canonical contents of the boxes of ``text`` when they list several answers: each
     gap between boxes is short, holds a connector and no negation or hedge other than "or"
@@ -208,17 +194,16 @@ def listed_boxes(text: str) -> tuple[str, ...] | None:
     None when there are fewer than two boxes or any gap is something else."""
     text = to_halfwidth(text)
     boxes = _boxes(text)
-    if len(boxes) < 2:
-        return None
-    for left, right in itertools.pairwise(boxes):
-        gap = text[left.end : right.start]
-        if (
-            len(gap) > _LISTED_GAP_MAX_CHARS
-            or not _CONNECTOR.search(gap)
-            or QUALIFIER.search(_OR.sub(" ", gap))
-        ):
-            return None
-    return _distinct([b.content for b in boxes])
+    return _distinct([b.content for b in boxes]) if _listed(text, boxes) else None
+
+
+def _listed(text: str, boxes: list[_Box]) -> bool:
+    return len(boxes) > 1 and all(
+        len(gap) <= _LISTED_GAP_MAX_CHARS
+        and _CONNECTOR.search(gap) is not None
+        and QUALIFIER.search(_OR.sub(" ", gap)) is None
+        for gap in (text[left.end : right.start] for left, right in itertools.pairwise(boxes))
+    )
 
 
 class _Refused:
@@ -228,7 +213,19 @@ class _Refused:
 REFUSED = _Refused()
 
 
-def _anchored(text: str) -> str | _Refused | None:
+@dataclass(frozen=True, slots=True)
+class _Anchored:
+    text: str
+    source: Source
+    """ANCHOR for math or a short answer after the anchor, STATEMENT for a value read from a
+    prose sentence after it."""
+    final: bool
+    """The anchor claims finality ("Final Answer:", "最终答案")."""
+    has_value: bool
+    """Math or a stated value, not just words ("The answer is consistent with …")."""
+
+
+def _anchored(text: str) -> _Anchored | _Refused | None:
     """The answer after the last anchor; :data:`REFUSED` when its sentence is qualified ("I
     don't think the answer is 3", "the answer is $3$ or $4$") or when more numbers or math
     follow it — the anchored statement must be the span's final word."""
@@ -237,6 +234,7 @@ def _anchored(text: str) -> str | _Refused | None:
         pass
     if last is None:
         return None
+    final = _FINAL_ANCHOR.search(last.group()) is not None
     opening = _SENTENCE_START.search(text, 0, last.start())
     before = text[opening.start() + 1 if opening else 0 : last.start()]
     rest = text[last.end() :].lstrip(_ANCHOR_LEAD)
@@ -251,17 +249,27 @@ def _anchored(text: str) -> str | _Refused | None:
         after = rest[len(answer) :]
     end = _SENTENCE_END.search(after)
     tail, beyond = (after[: end.start()], after[end.start() :]) if end else (after, "")
-    signed = _SIGN_OFF_AT.match(beyond)
-    if signed is not None:  # "… is $5$. I hope it is correct.": the answer closed there
-        beyond = ""
     if QUALIFIER.search(before) or QUALIFIER.search(tail) or _MATH_OR_NUMBER.search(tail):
         return REFUSED
-    if QUALIFIER.search(answer) or _MATH_OR_NUMBER.search(beyond):
+    if QUALIFIER.search(answer) or _MATH_OR_NUMBER.search(_without_sign_off(beyond)):
         return REFUSED
     if block is None and is_prose(answer):
         # "Final Answer: The largest $n$ is 34": the value the sentence states, if any
-        return stated_value(answer) or answer
-    return answer
+        value = stated_value(answer)
+        if value is not None:
+            return _Anchored(value, Source.STATEMENT, final, True)
+        return _Anchored(answer, Source.ANCHOR, final, False)
+    return _Anchored(answer, Source.ANCHOR, final, True)
+
+
+def _without_sign_off(text: str) -> str:
+    """``text`` without a closing sign-off ("I hope it is correct.", "<eoa>")."""
+    text = text.rstrip()
+    lowered = text.lower()
+    for sign_off in _SIGN_OFFS:
+        if lowered.endswith(sign_off):
+            return text[: -len(sign_off)].rstrip()
+    return text
 
 
 def _distinct(values: list[str], exclude: frozenset[str] = frozenset()) -> tuple[str, ...]:
@@ -291,21 +299,21 @@ def extract_answer(answer_span: str, problem: str | None = None) -> Extraction |
     boxes = _boxes(text)
     boxed = _distinct([b.content for b in boxes], quoted)
     if boxed:
-        # an anchored final answer after the last box restates or supersedes the boxes
         after = _anchored(text[boxes[-1].end :])
-        if isinstance(after, str) and (restated := _distinct([after])):
-            return Extraction(restated, Source.ANCHOR)
-        # several boxes are one list answer when the final run of boxes holds all of them
+        if isinstance(after, _Anchored) and after.final and after.has_value:
+            restated = _distinct([after.text])
+            if restated:
+                return Extraction(restated, after.source)
         run = _final_run(text, boxes)
         is_list = len(boxed) > 1 and set(_distinct([b.content for b in run], quoted)) == set(boxed)
-        return Extraction(boxed, Source.BOXED, is_list)
+        return Extraction(boxed, Source.BOXED, is_list, len(boxed) > 1 and _listed(text, boxes))
     anchored = _anchored(text)
-    if isinstance(anchored, str):
-        candidates = _distinct([anchored])
-        return Extraction(candidates, Source.ANCHOR) if candidates else None
+    if isinstance(anchored, _Anchored):
+        candidates = _distinct([anchored.text])
+        return Extraction(candidates, anchored.source) if candidates else None
     # no anchor, or a qualified one ("答案: a = 1 或 a = -3 … 因此，a = 1。"): a concluding
     # final sentence may still state the answer
-    stripped = _SIGN_OFF.sub("", text).strip()
+    stripped = _without_sign_off(text).strip()
     if _ANY_BOX.search(stripped):
         return None
     return _bare(stripped) or _statement(stripped)
@@ -313,12 +321,15 @@ def extract_answer(answer_span: str, problem: str | None = None) -> Extraction |
 
 def _statement(text: str) -> Extraction | None:
     """The value stated by the span's final sentence: a complete final sentence opening with a
-    conclusion ("Therefore, there are 12 sequences."), else the span when it is one short line
-    that asserts a value ("The sum is $A + B$", "Here is a zero matrix: $0$", "$E$")."""
+    conclusion ("Therefore, the probability is 2/3."), else the span when it is one line
+    ("The sum is $A + B$", "Here is a zero matrix: $0$", "$E$")."""
     last = None
     for last in _CONCLUSION.finditer(text):  # noqa: B007 - we want the last match
         pass
-    if last is not None:
+    value = None
+    if "\n" not in text and len(text) <= STATEMENT_MAX_CHARS:
+        value = stated_value(text)  # one line: all of it is the statement
+    if value is None and last is not None:
         sentence = text[last.start() :].strip()
         if (
             len(sentence) > STATEMENT_MAX_CHARS
@@ -327,76 +338,15 @@ def _statement(text: str) -> Extraction | None:
         ):
             return None  # not its last sentence, or cut off mid-sentence
         value = stated_value(sentence)
-    elif "\n" not in text and len(text) <= STATEMENT_MAX_CHARS:
-        value = stated_value(text, asserted=False)
-    else:
-        return None
     candidates = _distinct([value]) if value is not None else ()
     return Extraction(candidates, Source.STATEMENT) if candidates else None
 
 
-@dataclass(frozen=True, slots=True)
-class _Value:
-    start: int
-    end: int
-    text: str
-    is_math: bool
-
-
-def stated_value(sentence: str, *, asserted: bool = True) -> str | None:
-    """The one value a prose sentence states, or None.
-
-    Values are pieces of math and numbers. One the sentence rejects ("not 10") is dropped;
-    any other negation or hedge (see :data:`QUALIFIER`) refuses the whole sentence. The value
-    is the one after the last copula ("the number is not 10, it is 1,000.99"), else the only
-    one that is not a name ("Jane started 3 hours ago"); several mean no answer. Unless the
-    sentence is ``asserted`` (it follows an anchor or opens with a conclusion), the value must
-    follow a copula or a colon, or be all the sentence says but a word ("$28$ percent"): "we
-    compute 3" states no answer.
-    """
-    values = [
-        _Value(m.start(), m.end(), next(g for g in m.groups() if g is not None), True)
-        for m in _INLINE_MATH.finditer(sentence)
-    ]
-    masked = _INLINE_MATH.sub(lambda m: " " * len(m.group()), sentence)
-    values += [_Value(m.start(), m.end(), m.group(), False) for m in _NUMBER.finditer(masked)]
-    values.sort(key=lambda v: v.start)
-    kept: list[_Value] = []
-    prose = list(masked)
-    for value in values:
-        rejection = _REJECTION.search(masked, max(0, value.start - 40), value.start)
-        start = rejection.start() if rejection is not None else value.start
-        prose[start : value.end] = " " * (value.end - start)
-        if rejection is None:
-            kept.append(value)
-    words = "".join(prose)
-    if QUALIFIER.search(words):
-        return None
-    copula = None
-    for copula in _COPULA.finditer(words):  # noqa: B007 - we want the last match
-        pass
-    if copula is not None:
-        after = [v for v in kept if v.start >= copula.end()]
-        if after:
-            return after[0].text if len(after) == 1 else None
-    named = [v for v in kept if not (v.is_math and _NAME.fullmatch(v.text.strip()))]
-    if not named:  # "$E$": a name is the value when it is all the sentence states
-        named = kept
-    if len(named) != 1:
-        return None
-    value = named[0]
-    if (
-        not asserted
-        and not _ASSERTS.search(words, 0, value.start)
-        and len(_WORD_ANY.findall(words)) > 1
-    ):
-        return None
-    return value.text
-
-
 def _bare(text: str) -> Extraction | None:
     """A short line of math without delimiters is the answer itself (answer-only outputs)."""
-    if len(text) > BARE_MAX_CHARS or "\n" in text or _INLINE_MATH.search(text) or is_prose(text):
+    if _CONCLUSION.match(text):
+        return None  # "So, x = 5.": a statement
+    if len(text) > BARE_MAX_CHARS or "\n" in text or INLINE_MATH.search(text) or is_prose(text):
         return None
     if _DIGIT.search(text) and _WORD_OUTSIDE_LATEX.search(_LATEX_WORDS.sub(" ", text)):
         return None  # "5 apples", "Soucis : 2,74": a sentence stating a value

@@ -20,6 +20,7 @@ _TRANSLATION.update(
         ord("≤"): r"\le ",
         ord("≥"): r"\ge ",
         ord("≠"): r"\ne ",
+        ord("≈"): r"\approx ",
         ord("π"): r"\pi ",
         ord("∞"): r"\infty ",
         ord("√"): r"\sqrt",
@@ -58,13 +59,15 @@ _DOUBLED_BACKSLASH = re.compile(
     r"(?<!\\)\\\\(?=(?:le|ge|leq|geq|lt|gt|ne|neq|frac|dfrac|tfrac|sqrt|text|boxed|cdot|times"
     r"|div|pi|infty|in|cup|cap|pm|mp|left|right|quad|qquad|mathrm|circ|angle)(?![A-Za-z]))"
 )
-# "0. 98": a space after a decimal point, in a lone number.
-_SPACED_DECIMAL = re.compile(r"(-?\d+\.)\s+(\d+)")
+# "0. 98": a space after the decimal point of a lone number below one ("1. 5" may be a list).
+_SPACED_DECIMAL = re.compile(r"(-?0\.)\s+(\d+)")
 # "根号3", "根号{3}": the Chinese name of the square root.
 _CHINESE_ROOT = re.compile(r"根号\s*(\d+|\{[^{}]*\})")
 # Numbers joined by "and": "1 和 3", "2 and 5" is the list 1, 3.
 _NUMBER_LIST = re.compile(r"-?\d+(?:\.\d+)?(?:\s*(?:和|及|以及|\band\b)\s*-?\d+(?:\.\d+)?)+")
 _NUMBER_CONNECTOR = re.compile(r"\s*(?:和|及|以及|\band\b)\s*")
+# An exact value and its approximation: "\\frac{\\sqrt{3}}{3} \\approx 0.577" is the exact value.
+_APPROXIMATION = re.compile(r"(?P<exact>.*?[\d\\}].*?)\s*\\approx\s*-?\d+(?:\.\d+)?")
 # An answer in quotes, also JSON-escaped ones: \"$12$ and $13$\".
 _QUOTED = re.compile(r'\\?["“](.+?)\\?["”]', re.DOTALL)
 _ANGLE_TAG = re.compile(r"<[a-z]{1,10}>\s*$")
@@ -73,6 +76,10 @@ _ASCII_RELATIONS = ((">=", r"\ge "), ("<=", r"\le "), ("!=", r"\ne "))
 _LEADING_POINT = re.compile(r"(?<![\d.])\.(?=\d)")
 _ROMAN_LETTER = re.compile(r"\\(?:mathrm|textrm|mathit)\s*\{\s*([A-Za-z])\s*\}")
 _TEXT_GROUP = re.compile(r"\\(?:text|mbox|textrm|textnormal|textbf|textit)\s*\{([^{}]*)\}")
+# A unit with an exponent: "12\\text{ cm}^2" is 12, never "12^2".
+_UNIT_POWER = re.compile(
+    r"\\(?:text|mbox|textrm|mathrm)\s*\{([^{}]*)\}\s*\^\s*(?:\{\s*[23]\s*\}|[23²³])"
+)
 _UNIT_TEXT = re.compile(r"[A-Za-z°/.\s^0-9²³-]*[A-Za-z°][A-Za-z°/.\s^0-9²³-]*")
 _DOUBLE_COMMA = re.compile(r",(?:\s*,)+")
 _CONNECTORS = frozenset({"and", "or", ",", "和", "或", "及"})
@@ -153,6 +160,9 @@ def _canonical_pass(text: str) -> str:
     whole = _TEXT_GROUP.fullmatch(text)
     if whole is not None:  # a text answer: "\\text{Evelyn}" is "Evelyn"
         text = whole.group(1).strip()
+    text = _UNIT_POWER.sub(
+        lambda m: " " if _UNIT_TEXT.fullmatch(m.group(1).strip()) else m.group(0), text
+    )
     text = _DOUBLE_COMMA.sub(",", _TEXT_GROUP.sub(_rewrite_text, text))
     for _ in range(2):  # "12 square cm": Math-Verify's own list of unit words, at the end
         text = UNITS_AT_END.sub(r"\1", text).rstrip()
@@ -160,6 +170,9 @@ def _canonical_pass(text: str) -> str:
     if _MATH_LIST.fullmatch(text):
         text = ", ".join(piece.strip() for piece in re.findall(_MATH_PIECE, text))
     text = _LIST_LABEL.sub("", _PERCENT_WORD.sub(r"\\%", _CURRENCY.sub("", text)))
+    approximation = _APPROXIMATION.fullmatch(text) if r"\approx" in text else None
+    if approximation is not None:
+        text = approximation.group("exact").strip()
     if _SPACED_DECIMAL.fullmatch(text):
         text = _SPACED_DECIMAL.sub(r"\1\2", text)
     if _NUMBER_LIST.fullmatch(text):

@@ -234,8 +234,8 @@ def _parts(golds: tuple[tuple[str, ...], ...], extraction: Extraction) -> tuple[
     candidates = extraction.candidates
     if len(golds) == 1:
         joined = extraction.joined
-        if joined is None and len(candidates) > 1 and _list_length(golds[0]) == len(candidates):
-            # as many boxes as the gold lists answers: the boxes are read as that list too
+        if joined is None and extraction.listed and _list_length(golds[0]) == len(candidates):
+            # as many connected boxes as the gold lists answers: they are read as that list
             joined = list_answer(candidates)
         return (Part(golds[0], candidates, joined),)
     if len(candidates) == len(golds):

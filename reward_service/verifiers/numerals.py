@@ -7,7 +7,8 @@ from decimal import Decimal
 
 _PLAIN_NUMERAL = re.compile(r"-?\d+(?:\.\d+)?")
 _COMMA_GROUPED = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-_DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
+# Two decimals only: "-1,5" or "3,4" are as likely the list of two roots as a decimal.
+_DECIMAL_COMMA = re.compile(r"-?\d+,\d\d")
 
 
 def _numeral_value(text: str) -> str | None:

@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from reward_service.pipeline.extraction import Source, extract_answer, listed_boxes, split_parts
@@ -63,19 +65,24 @@ BARE = Source.BARE
         ),
         ("line one\nline two 5", None, None),
         # Minerva's format, its sign-off, and a final answer written as a sentence
-        ("Final Answer: The largest $n$ is 34.", ("34",), A),
-        ("Final Answer: Jane started growing Sphere 3 hours ago. I hope it is correct.", ("3",), A),
+        ("Final Answer: The largest $n$ is 34.", ("34",), S),
         (
             "So $h = 4$. Final Answer: The volume of $ABCD$ is 120. I hope it is correct.",
             ("120",),
-            A,
+            S,
         ),
         (
-            "The final answer is $14 {, }916$. I hope it is correct. Note: we assumed $A$ and $B$ "
-            "are digits.",
-            ("14916",),
+            "Final Answer: Jane started growing Sphere 3 hours ago.",
+            ("Jane started growing Sphere 3 hours ago",),
             A,
         ),
+        ("The final answer is $12$. I hope it is correct. Actually no, it is $13$.", None, None),
+        (
+            "The final answer is $14$. I hope it is correct. Note: we assumed $A$, $B$ digits.",
+            None,
+            None,
+        ),
+        ("The final answer is $14$. I hope it is correct.", ("14",), A),
         # an anchor after the boxes states the final answer; a qualified one does not
         (
             "$0.04 \\cdot 10,000 = \\boxed{200}$, then $\\boxed{255}$. Final Answer: The final "
@@ -112,6 +119,24 @@ BARE = Source.BARE
         # the answer ends where the model starts inventing the next turn
         ("The answer is 2/3. <|im_start|>user\nWhat is 5 + 5? The answer is 10.", ("2/3",), A),
         ("\\boxed{3} <|im_start|>user \\boxed{4}", ("3",), B),
+        ("I could not solve it.<｜end▁of▁sentence｜>\\boxed{5}", None, None),
+        ("I could not solve it. <end_of_turn> \\boxed{5}", None, None),
+        ("I could not solve it. < |im_start| > assistant \\boxed{5}", None, None),
+        (
+            "The answer is 7.\n\nProblem:\nCompute $2+2$.\n\nSolution:\nSo, the total is 4.",
+            ("7",),
+            A,
+        ),
+        # words after the box that only mention the answer leave the box standing
+        ("\\boxed{5}\n\nThe answer is consistent with the constraints.", ("5",), B),
+        ("\\boxed{5}\n\n答案是正确的。", ("5",), B),
+        ("\\boxed{3}. Alternatively, the answer is $5$.", ("3",), B),
+        ("\\boxed{7}. (A student who forgets the carry would say the answer is $5$.)", ("7",), B),
+        # a sentence stating a list
+        ("Therefore, the solutions are $x = 1$ and $x = 2$.", ("x = 1, x = 2",), S),
+        ("故选 B。", ("B",), A),
+        ("**Final Answer**\n5", ("5",), A),
+        ("So, x = 5.", ("5",), S),
         ("x = 2 and later 3 and 4 " * 10, None, None),
     ],
 )
@@ -206,3 +231,21 @@ def test_split_parts(answer: str, count: int, parts: tuple[str, ...] | None) -> 
 )
 def test_listed_boxes(text: str, listed: tuple[str, ...] | None) -> None:
     assert listed_boxes(text) == listed
+
+
+@pytest.mark.parametrize(
+    "span",
+    [
+        " " * 100_000 + "x",
+        ("words and more words " * 70 + " " * 3000) * 30 + "end",
+        "The answer is the value " + "\\( abc def " * 6000,
+        "So, " * 25_000 + "x is 5.",
+        "1," * 50_000 + "1.",
+    ],
+    ids=["space-run", "space-runs", "unclosed-math", "conclusions", "commas"],
+)
+def test_pathological_spans_are_bounded(span: str) -> None:
+    # these once took 3-100 s (quadratic regexes); the bound is generous, a hang is not
+    started = time.perf_counter()
+    extract_answer(span)
+    assert time.perf_counter() - started < 5.0

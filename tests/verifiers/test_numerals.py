@@ -10,7 +10,8 @@ from reward_service.verifiers.numerals import same_numeral
         ("1,22", "1.22", True),
         ("10455", "10,455", True),
         ("1,000", "1000", True),
-        ("-2,5", "-2.5", True),
+        ("-2,5", "-2.5", False),  # as likely the two roots -2 and 5
+        ("-2,50", "-2.5", True),
         ("1,000", "1.000", False),
         ("3, 4", "3.4", False),
         ("1,2", "12", False),

@@ -1,0 +1,171 @@
+"""The value a prose sentence states as its answer, for answers written as sentences:
+"Final Answer: The largest $n$ is 34.", "Therefore, the probability is 2/3.", "The identity
+matrix is $I$.", "$28$ percent".
+
+A sentence states a value only in one of these shapes, after dropping a value it rejects
+("the number is not 10, it is 12"), a leading conclusion ("Therefore,", "所以") and its final
+punctuation:
+
+- *copula*: "<subject> is <value> [unit]" — the value right after the last copula ("is",
+  "are", "=", "是", "为"; "the" or "exactly" may stand between) and at the end of the sentence;
+  "could be", "seems to be" and other modals before the copula refuse it;
+- *label*: "<a few words>: <value> [unit]" ("Special matrix: $M$");
+- *value*: "<value> [unit]" ("5 apples");
+- *filler*: one piece of math wrapped only in filler words ("We find that $x < 3$.").
+
+The value must be the only one in the sentence that is not a name (``$n$``, ``$f(x)$``,
+``$(x, y)$``). A hedge, an estimate, a rejection, a condition, a question or a process step
+anywhere in the sentence refuses it ("So x = 3 is extraneous.", "Let x = 5.", "所以 x 大概是
+3"), and so do words that transform the value ("is the square of 5", "3 million", "5 的平方").
+Sentences are at most :data:`STATEMENT_MAX_CHARS` long, so every pattern here is bounded.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+from reward_service.pipeline.normalize import QUALIFIER
+
+STATEMENT_MAX_CHARS = 200
+
+INLINE_MATH = re.compile(r"\$\$([^$]+)\$\$|\$([^$]+)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]")
+# A number outside math, with a percent sign; "2nd" is an ordinal, not a value.
+_NUMBER = re.compile(
+    r"(?<![\w.,/\\^_])-?\d++(?:[.,]\d++)*+(?:/\d++)?+(?:\s*(?:\\?%|percent\b))?+"
+    r"(?!(?:st|nd|rd|th)\b)"
+)
+# What rejects the value right after it: "not 10", "isn't equal to 3", "不是 5".
+_REJECTION = re.compile(
+    r"(?:\bnot|n't|\bnever|不是|不等于|不为)\s*(?:(?:equal|equals|be|to)\s+)*\Z", re.IGNORECASE
+)
+# A name rather than a value: "$n$", "$ABCD$", "$f(x)$", "$P(A)$", "$(x, y)$", "$x_1$".
+_NAME = re.compile(
+    r"[A-Za-z]{1,12}(?:_\{?\w{1,3}\}?)?(?:\(\s*[A-Za-z](?:\s*,\s*[A-Za-z])*\s*\))?"
+    r"|\(\s*[A-Za-z](?:\s*,\s*[A-Za-z])+\s*\)"
+)
+# A conclusion opening the sentence, and the punctuation closing it.
+_OPENING = re.compile(
+    r"\s*(?:(?:so|therefore|thus|hence|consequently|in (?:conclusion|summary)|final answer)\b"
+    r"|所以|因此|综上所述|综上|故)[\s,，:：]*",
+    re.IGNORECASE,
+)
+_CLOSING = " \t\r\n.。!！"
+# Anything that makes the sentence other than a plain statement of its answer: hedges and
+# estimates, rejections, conditions, questions, process steps.
+_NOT_STATED = re.compile(
+    r"\b(?:likely|presumably|roughly|approx\w*|nearly|almost|estimat\w*|guess\w*|seems?|"
+    r"appears?|alternatively|otherwise|hmm+|wait|extraneous|reject\w*|invalid|discard\w*|"
+    r"contradict\w*|need|needs|let|set|try|assume|suppose|check|verify|remains?|far|step|case|"
+    r"when|whether|given|compute|calculate|prove\w*|unproven|show|want|claim\w*|conjecture)\b"
+    r"|[?？≈]|\\approx|\\sim|大概|大约|约|也许|估计|似乎|应该|吧|吗|舍|不符|矛盾|试|令|设|"
+    r"需要|要求|检验|验证|证明|当|时|大于|小于|至少|至多|不少于|不超过|不大于|不小于|超过|低于|"
+    r"高于|以上|以下|平方|立方|次方|倒数|相反数|一半|倍|万|千|亿",
+    re.IGNORECASE,
+)
+_COPULA_END = re.compile(
+    r"(?:(?P<before>\b[A-Za-z']+)\s+)?"
+    r"(?:\b(?:is|are|was|were|equals|be|becomes|has|have|had)\b|(?<![!<>\\])=|是|为|等于)"
+    r"(?:\s*(?:\bthe\b|\bexactly\b|\bjust\b|\bsimply\b|\bequal to\b))*"
+    r"[\s:：,，]*(?:\\?\$|€|£|¥|\[|\()?\s*\Z",
+    re.IGNORECASE,
+)
+_LIST_JOIN = re.compile(r"\s*(?:,|，|、|;)?\s*(?:\band\b|\bor\b|和|或|及)?\s*", re.IGNORECASE)
+_MODAL = frozenset("could would should may might must to not".split())
+_LABEL = re.compile(r"[^\W\d_]+(?:\s+[^\W\d_]+){0,5}\s*[:：]\s*")
+# What may follow the value: up to two unit words, never a word that transforms it.
+_UNIT_TAIL = re.compile(
+    r"(?:\s*(?!(?:million|billion|trillion|thousand|hundred|squared|cubed|times|or|and|is|are|"
+    r"was|were|be|been)\b)"
+    r"[A-Za-z°%€£¥$²³]+\.?){0,2}\s*"
+    r"|\s*(?:个|种|元|米|厘米|分米|千米|公里|分钟|小时|秒|克|千克|人|次|条|张|本|岁|天|度|项|位)\s*"
+)
+_FILLER = frozenset(
+    (
+        "the a an answer final is are therefore thus so hence solution result value we "
+        "get find found obtain have it this that equals our required its which gives "
+        "yields then solving"
+    ).split()
+)
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class _Value:
+    start: int
+    end: int
+    text: str
+    is_math: bool
+
+    @property
+    def is_name(self) -> bool:
+        return self.is_math and _NAME.fullmatch(self.text.strip()) is not None
+
+
+def stated_value(sentence: str) -> str | None:
+    """The one value ``sentence`` states as its answer, or None (see the module docstring)."""
+    if len(sentence) > STATEMENT_MAX_CHARS:
+        return None
+    body = _OPENING.sub("", sentence, count=1).strip().rstrip(_CLOSING)
+    values, words = _values(body)
+    if not values or QUALIFIER.search(words) or _NOT_STATED.search(words):
+        return None
+    real = [v for v in values if not v.is_name]
+    listed = _listed_after_copula(real, words)
+    if listed is not None:
+        return listed
+    if len(real) > 1 or (not real and len(values) > 1):
+        return None
+    value = real[0] if real else values[0]
+    # brackets around the value are its delimiters: "The angle is [90]."
+    head, tail = words[: value.start], words[value.end :].replace("]", " ").replace(")", " ")
+    if value.is_math and all(w.lower() in _FILLER for w in _WORD.findall(head + tail)):
+        return value.text
+    if _UNIT_TAIL.fullmatch(tail) is None:
+        return None
+    copula = _COPULA_END.search(head)
+    if copula is not None:
+        before = copula.group("before")
+        return None if before is not None and before.lower() in _MODAL else value.text
+    if not head.strip(" \t[(") or _LABEL.fullmatch(head.lstrip()):
+        return value.text
+    return None
+
+
+def _listed_after_copula(values: list[_Value], words: str) -> str | None:
+    """Several values joined only by "and", "or" or commas right after the copula, at the end
+    of the sentence: "the solutions are $1$ and $2$" states the list ``1, 2``."""
+    if len(values) < 2:
+        return None
+    first, last = values[0], values[-1]
+    copula = _COPULA_END.search(words[: first.start])
+    if copula is None or (copula.group("before") or "").lower() in _MODAL:
+        return None
+    gaps = (words[left.end : right.start] for left, right in itertools.pairwise(values))
+    if not all(_LIST_JOIN.fullmatch(gap) for gap in gaps):
+        return None
+    if _UNIT_TAIL.fullmatch(words[last.end :].replace("]", " ").replace(")", " ")) is None:
+        return None
+    return ", ".join(v.text for v in values)
+
+
+def _values(body: str) -> tuple[list[_Value], str]:
+    """The values of ``body`` it does not reject, and its prose with every value (and each
+    rejection with its value) blanked out, positions kept."""
+    found = [
+        _Value(m.start(), m.end(), next(g for g in m.groups() if g is not None), True)
+        for m in INLINE_MATH.finditer(body)
+    ]
+    masked = INLINE_MATH.sub(lambda m: " " * len(m.group()), body)
+    found += [_Value(m.start(), m.end(), m.group(), False) for m in _NUMBER.finditer(masked)]
+    found.sort(key=lambda v: v.start)
+    kept: list[_Value] = []
+    prose = list(masked)
+    for value in found:
+        rejection = _REJECTION.search(masked, max(0, value.start - 40), value.start)
+        start = rejection.start() if rejection is not None else value.start
+        prose[start : value.end] = " " * (value.end - start)
+        if rejection is None:
+            kept.append(value)
+    return kept, "".join(prose)
