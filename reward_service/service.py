@@ -45,6 +45,7 @@ from reward_service.types import (
     ScoreRequest,
     ScoreResult,
     Status,
+    construct_trusted,
 )
 from reward_service.verdicts import Decision
 from reward_service.verifiers.judge import build_judge
@@ -296,20 +297,23 @@ class RewardService:
                 for i, (verdict, answer) in enumerate(record.parts)
             ]
         # built from typed records, so validation would only re-check what is known
-        return ScoreResult.model_construct(
-            id=request.id,
-            status=record.status,
-            verdict=record.verdict,
-            reason=record.reason,
-            reward=reward,
-            route=record.route,
-            route_reason=record.route_reason,
-            extracted_answer=record.extracted_answer,
-            parts=parts,
-            cached=cached,
-            elapsed_ms=elapsed_ms,
-            detail=record.detail,
-            provenance=self.provenance,
+        return construct_trusted(
+            ScoreResult,
+            {
+                "id": request.id,
+                "status": record.status,
+                "verdict": record.verdict,
+                "reason": record.reason,
+                "reward": reward,
+                "route": record.route,
+                "route_reason": record.route_reason,
+                "extracted_answer": record.extracted_answer,
+                "parts": parts,
+                "cached": cached,
+                "elapsed_ms": elapsed_ms,
+                "detail": record.detail,
+                "provenance": self.provenance,
+            },
         )
 
     def close(self) -> None:
