@@ -7,6 +7,7 @@ and :class:`ScoreResult` and nothing else, so all of them return identical resul
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
@@ -115,6 +116,16 @@ class GoldParts(BaseModel):
 
 Gold = NonEmptyStr | list[NonEmptyStr] | GoldParts
 """A string, a list of accepted alternatives, or ``{"parts": [...]}`` for several blanks."""
+
+
+def gold_identity(gold: Gold) -> Hashable:
+    """A hashable stand-in for ``gold``, equal exactly when the golds are equal (so a batch can
+    work once per distinct gold)."""
+    if isinstance(gold, str):
+        return gold
+    if isinstance(gold, list):
+        return tuple(gold)
+    return (GoldParts, tuple(p if isinstance(p, str) else tuple(p) for p in gold.parts))
 
 
 def _without_surrogates(value: Any) -> Any:
