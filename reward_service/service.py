@@ -3,11 +3,13 @@
 Every front door and the offline CLI call :meth:`RewardService.score_batch`. For a batch:
 
 1. admission: the batch limit, backpressure (``max_in_flight``), draining;
-2. request-level cache lookup (one round trip): identical requests seen before are answered
-   from their stored result without running the pipeline;
-3. the pipeline for the rest (``pipeline/prepare.py``), off the event loop;
-4. answer-level cache lookup for the symbolic work (one round trip);
-5. each distinct (gold, answer) comparison once, in the worker pool, under the call's deadline;
+2. the plan of every request (``pipeline/prepare.py``), off the event loop: its request-level
+   key and, from its answer span, the work it needs and that work's answer-level key;
+3. one cache lookup (one round trip) for all those keys: identical requests seen before are
+   answered from their stored result;
+4. the filters (format tags, repetition) for the rest, off the event loop and over threads;
+5. the work the answer-level cache did not know: each distinct (gold, answer) comparison once
+   in the worker pool, each distinct judge question once, under the call's deadline;
 6. one cache store for everything decided; results, with the reward from the reward table.
 """
 
@@ -19,18 +21,21 @@ import os
 import time
 from collections import Counter
 from collections.abc import Sequence
+from typing import TypeVar
 
 from reward_service import __version__
 from reward_service.cache import CacheBackend, ScoreCache, build_cache
-from reward_service.cache.keys import request_key
 from reward_service.cache.records import ResultRecord
+from reward_service.cache.store import Found
 from reward_service.errors import ErrorCode, ServiceError
 from reward_service.metrics import Metrics
 from reward_service.pipeline.prepare import (
     JudgeWork,
     Pair,
+    Plan,
+    Planner,
     Prepared,
-    Preparer,
+    Stage,
     SymbolicWork,
     decide,
     pairs,
@@ -45,6 +50,7 @@ from reward_service.types import (
     ScoreRequest,
     ScoreResult,
     Status,
+    construct_trusted,
 )
 from reward_service.verdicts import Decision
 from reward_service.verifiers.judge import build_judge
@@ -87,7 +93,7 @@ class RewardService:
         self.judge = build_judge(settings.judge)
         judge_tag = self.judge.tag if self.judge is not None else "no-judge"
         self._config_tag = f"{verifier_tag}|{judge_tag}|{settings.config_hash()}"
-        self._preparer = Preparer(settings, verifier_tag, self.judge)
+        self._planner = Planner(settings, verifier_tag, self._config_tag, self.judge)
         self.provenance = Provenance(
             service_version=__version__,
             verifier_versions=versions,
@@ -176,17 +182,25 @@ class RewardService:
     ) -> list[ScoreResult]:
         started = time.perf_counter()
         stage = self.metrics.stage_seconds
+        with stage.labels("plan").time():
+            # hashing long responses is CPU work: off the loop, like the filters
+            plans = await asyncio.to_thread(self._planner.plan, requests)
+        keyed = [(i, plan.key) for i, plan in enumerate(plans) if plan.key is not None]
+        work_keys = {
+            plan.outcome.key: None
+            for plan in plans
+            if plan.layout is not None and isinstance(plan.outcome, SymbolicWork | JudgeWork)
+        }
         with stage.labels("cache_lookup").time():
-            # hashing long responses is CPU work: off the loop, like the pipeline
-            fingerprints = await asyncio.to_thread(
-                lambda: [request_key(r, self._config_tag) for r in requests]
-            )
-            records: list[ResultRecord | None] = list(await self.cache.results(fingerprints))
+            found = await self.cache.lookup([key for _, key in keyed], list(work_keys))
+        records: list[ResultRecord | None] = [None] * len(requests)
+        for (i, _), record in zip(keyed, found.results, strict=True):
+            records[i] = record
         cached = [record is not None for record in records]
         todo = [i for i, record in enumerate(records) if record is None]
         if todo:
             fresh = await self._run_pipeline(
-                [requests[i] for i in todo], [fingerprints[i] for i in todo], deadline
+                [(requests[i], plans[i]) for i in todo], found, deadline
             )
             for i, (record, from_cache) in zip(todo, fresh, strict=True):
                 records[i] = record
@@ -203,33 +217,30 @@ class RewardService:
         return results
 
     async def _run_pipeline(
-        self, requests: list[ScoreRequest], fingerprints: list[str], deadline: float
+        self, planned: list[tuple[ScoreRequest, Plan]], found: Found, deadline: float
     ) -> list[tuple[ResultRecord, bool]]:
         """Records for requests the request-level cache did not know, each with whether its
-        verdict came from the answer-level cache; stores what was decided."""
+        verdict came from the answer-level cache (already looked up in ``found``); stores what
+        was decided."""
         stage = self.metrics.stage_seconds
-        with stage.labels("prepare").time():
-            # CPU-bound (regexes, zlib over long responses): off the event loop, so health
-            # checks and other calls stay responsive while a big batch is filtered, and split
-            # over threads — zlib releases the GIL, so the cores share the filtering.
+        with stage.labels("filter").time():
+            # CPU-bound (zlib over long responses): off the event loop, so health checks and
+            # other calls stay responsive while a big batch is filtered, and split over
+            # threads — zlib releases the GIL, so the cores share the filtering.
             parts = await asyncio.gather(
                 *(
-                    asyncio.to_thread(self._prepare_all, chunk)
-                    for chunk in _split(requests, _PREPARE_THREADS)
+                    asyncio.to_thread(self._settle_all, chunk)
+                    for chunk in _split(planned, _FILTER_THREADS)
                 )
             )
             staged = [stage for part in parts for stage in part]
         work = {s.key: s for s in staged if isinstance(s, SymbolicWork | JudgeWork)}
-        keys = list(work)
-        with stage.labels("cache_lookup").time():
-            hits = await self.cache.decisions(keys)
-        decisions = {k: d for k, d in zip(keys, hits, strict=True) if d is not None}
+        decisions = found.decisions(work)
         from_cache = set(decisions)
         symbolic = [
             w for k, w in work.items() if k not in decisions and isinstance(w, SymbolicWork)
         ]
         judged = [w for k, w in work.items() if k not in decisions and isinstance(w, JudgeWork)]
-        fresh: dict[str, Decision] = {}
         with stage.labels("verify").time():
             outcomes, judge_decisions = await asyncio.gather(
                 self._compare({p for w in symbolic for p in pairs(w)}, deadline),
@@ -238,8 +249,13 @@ class RewardService:
         fresh = {w.key: decide(w, outcomes) for w in symbolic} | judge_decisions
         decisions.update(fresh)
         records = [_record(s, decisions) for s in staged]
+        stored = {
+            plan.key: record
+            for (_, plan), record in zip(planned, records, strict=True)
+            if plan.key is not None
+        }
         with stage.labels("cache_store").time():
-            await self.cache.store(fresh, dict(zip(fingerprints, records, strict=True)))
+            await self.cache.store(fresh, stored)
         return [
             (record, isinstance(s, SymbolicWork | JudgeWork) and s.key in from_cache)
             for record, s in zip(records, staged, strict=True)
@@ -259,10 +275,8 @@ class RewardService:
             for key, task in tasks.items()
         }
 
-    def _prepare_all(
-        self, requests: list[ScoreRequest]
-    ) -> list[Prepared | SymbolicWork | JudgeWork]:
-        return [self._preparer.prepare(request) for request in requests]
+    def _settle_all(self, planned: list[tuple[ScoreRequest, Plan]]) -> list[Stage]:
+        return [self._planner.settle(request, plan) for request, plan in planned]
 
     async def _compare(self, pairs: set[Pair], deadline: float) -> dict[Pair, Outcome]:
         """Each distinct (gold, candidate) comparison once; identical text needs no worker.
@@ -297,20 +311,23 @@ class RewardService:
                 for i, (verdict, answer) in enumerate(record.parts)
             ]
         # built from typed records, so validation would only re-check what is known
-        return ScoreResult.model_construct(
-            id=request.id,
-            status=record.status,
-            verdict=record.verdict,
-            reason=record.reason,
-            reward=reward,
-            route=record.route,
-            route_reason=record.route_reason,
-            extracted_answer=record.extracted_answer,
-            parts=parts,
-            cached=cached,
-            elapsed_ms=elapsed_ms,
-            detail=record.detail,
-            provenance=self.provenance,
+        return construct_trusted(
+            ScoreResult,
+            {
+                "id": request.id,
+                "status": record.status,
+                "verdict": record.verdict,
+                "reason": record.reason,
+                "reward": reward,
+                "route": record.route,
+                "route_reason": record.route_reason,
+                "extracted_answer": record.extracted_answer,
+                "parts": parts,
+                "cached": cached,
+                "elapsed_ms": elapsed_ms,
+                "detail": record.detail,
+                "provenance": self.provenance,
+            },
         )
 
     def close(self) -> None:
@@ -325,10 +342,11 @@ class RewardService:
             await self.judge.aclose()
 
 
-_PREPARE_THREADS = max(1, os.cpu_count() or 1)
+_FILTER_THREADS = max(1, os.cpu_count() or 1)
+T = TypeVar("T")
 
 
-def _split(items: list[ScoreRequest], parts: int) -> list[list[ScoreRequest]]:
+def _split(items: list[T], parts: int) -> list[list[T]]:
     """``items`` in at most ``parts`` contiguous, nearly equal pieces (order kept)."""
     size = -(-len(items) // parts) or 1
     return [items[i : i + size] for i in range(0, len(items), size)]
@@ -340,9 +358,7 @@ def _filled(records: list[ResultRecord | None]) -> list[ResultRecord]:
     return [record for record in records if record is not None]
 
 
-def _record(
-    stage: Prepared | SymbolicWork | JudgeWork, decisions: dict[str, Decision]
-) -> ResultRecord:
+def _record(stage: Stage, decisions: dict[str, Decision]) -> ResultRecord:
     """What the pipeline (and the verifier, for symbolic work) decided for one request."""
     if isinstance(stage, Prepared):
         return ResultRecord(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -113,6 +115,28 @@ def score(service: RewardService, **fields: Any) -> Any:
             Status.FILTERED,
             None,
             Reason.REPETITION_ANSWER,
+            -1.0,
+        ),
+        # the filters come before the gold: a bad gold does not hide a filtered response
+        (
+            dict(response=r1("\\boxed{4}", "Wait, let me recheck. " * 1000), gold="\\frac{"),
+            Status.FILTERED,
+            None,
+            Reason.REPETITION_THINKING,
+            -1.0,
+        ),
+        (
+            dict(response=r1("\\boxed{4} " + "The answer is four. " * 1000), gold="$ $"),
+            Status.FILTERED,
+            None,
+            Reason.REPETITION_ANSWER,
+            -1.0,
+        ),
+        (
+            dict(response="<think>a</think>b</think>\\boxed{4}", gold="\\frac{"),
+            Status.FILTERED,
+            None,
+            Reason.FORMAT_MULTIPLE_THINK,
             -1.0,
         ),
         (
@@ -295,6 +319,65 @@ def test_identical_work_in_a_batch_is_done_once_and_then_cached() -> None:
         svc.close()
 
 
+class CountingCache(MemoryCache):
+    def __init__(self, capacity: int) -> None:
+        super().__init__(capacity)
+        self.gets: list[int] = []
+        self.sets = 0
+
+    async def get_many(self, keys: Sequence[str]) -> list[str | None]:
+        self.gets.append(len(keys))
+        return await super().get_many(keys)
+
+    async def set_many(self, items: Mapping[str, str]) -> None:
+        self.sets += 1
+        await super().set_many(items)
+
+
+def test_one_lookup_and_one_store_per_batch() -> None:
+    cache = CountingCache(1000)
+    svc = RewardService(make_settings(), cache_backend=cache)
+    counter = CountingVerifierCalls(svc)
+    try:
+        group = [
+            ScoreRequest(id=i, response=r1(f"try {i} \\boxed{{{i % 3}}}"), gold="1")
+            for i in range(12)
+        ]
+        run(svc.score_batch(group))  # 12 records and 3 answers looked up; "1" needs no worker
+        assert (cache.gets, cache.sets, counter.calls) == ([12 + 3], 1, 2)
+        run(svc.score_batch(group))  # all answered by their records
+        assert (cache.gets, cache.sets, counter.calls) == ([15, 15], 1, 2)
+        new = [r.model_copy(update={"response": r1(f"again \\boxed{{{r.id}}}")}) for r in group]
+        results = run(svc.score_batch(new[:3]))  # new responses, known answers
+        assert (cache.gets[-1], cache.sets, counter.calls) == (3 + 3, 2, 2)
+        assert all(r.cached for r in results)
+    finally:
+        svc.close()
+
+
+def test_a_batch_works_once_per_distinct_gold_and_answer(
+    monkeypatch: pytest.MonkeyPatch, service: RewardService
+) -> None:
+    calls: Counter[str] = Counter()
+
+    def counted(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    for name in ("canonical_golds", "extract_answer"):
+        monkeypatch.setattr(prepare_module, name, counted(name, getattr(prepare_module, name)))
+    batch = [
+        ScoreRequest(response=r1(f"\\boxed{{{i % 2}}}", f"rollout {i}"), gold=gold)
+        for gold in ("1", "2", "1/2")
+        for i in range(8)
+    ]
+    run(service.score_batch(batch))
+    assert calls == {"canonical_golds": 3, "extract_answer": 3 * 2}
+
+
 def test_unscorable_results_are_not_cached() -> None:
     cache = MemoryCache(100)
     svc = RewardService(make_settings(), cache_backend=cache)
@@ -365,6 +448,7 @@ def test_a_bug_in_one_request_does_not_fail_the_batch(
             [
                 ScoreRequest(id=1, response=r1("\\boxed{4} MARKER"), gold="4"),
                 ScoreRequest(id=2, response=r1("\\boxed{4}"), gold="4"),
+                ScoreRequest(id=3, response=r1("\\boxed{4} MARKER", "</think>"), gold="4"),
             ]
         )
     )
@@ -374,6 +458,11 @@ def test_a_bug_in_one_request_does_not_fail_the_batch(
         None,
     )
     assert results[1].verdict is Verdict.CORRECT
+    # the filters come first, as they did before the bug was reached
+    assert (results[2].status, results[2].reason) == (
+        Status.FILTERED,
+        Reason.FORMAT_MULTIPLE_THINK,
+    )
 
 
 # Each of these once earned a reward it must not (found by red-teaming the pipeline).

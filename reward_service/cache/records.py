@@ -1,16 +1,25 @@
 """What the cache stores, as small versioned JSON: decisions (answer level) and result records
-(request level). Anything that does not decode is a miss, never a guess."""
+(request level). Anything that does not decode is a miss, never a guess.
+
+Decoding a result is on the path of every request-level hit, so it is kept cheap: enum members
+come from dicts (not ``Enum(value)`` calls), and the last few thousand distinct stored texts
+are remembered with their records (a GRPO group's identical answers store identical records).
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, TypeVar
 
 from reward_service.types import Reason, Route, Status, Verdict
 from reward_service.verdicts import Decision
 
 RECORD_VERSION = 1
+DECODED_MEMO = 4096
+"""Distinct stored result texts remembered with their (immutable) records."""
+E = TypeVar("E", Status, Verdict, Reason, Route)
 
 
 class Undecodable(ValueError):
@@ -33,8 +42,14 @@ class ResultRecord:
     detail: str | None
 
 
-def _verdict(value: Any) -> Verdict | None:
-    return None if value is None else Verdict(value)
+def _members(enum: type[E]) -> dict[Any, E]:
+    return {member.value: member for member in enum}
+
+
+_STATUS = _members(Status)
+_VERDICT: dict[Any, Verdict | None] = {None: None, **_members(Verdict)}
+_REASON = _members(Reason)
+_ROUTE = _members(Route)
 
 
 def encode_decision(decision: Decision) -> str:
@@ -56,9 +71,9 @@ def decode_decision(text: str) -> Decision:
             raise Undecodable("record version")
         parts = data["parts"]
         return Decision(
-            verdict=_verdict(data["verdict"]),
-            reason=Reason(data["reason"]),
-            part_verdicts=None if parts is None else tuple(_verdict(p) for p in parts),
+            verdict=_VERDICT[data["verdict"]],
+            reason=_REASON[data["reason"]],
+            part_verdicts=None if parts is None else tuple(_VERDICT[p] for p in parts),
             fraction_correct=float(data["fraction"]),
         )
     except (ValueError, KeyError, TypeError) as error:
@@ -69,6 +84,7 @@ def encode_result(record: ResultRecord) -> str:
     return json.dumps({"v": RECORD_VERSION, **asdict(record)}, ensure_ascii=False)
 
 
+@lru_cache(maxsize=DECODED_MEMO)
 def decode_result(text: str) -> ResultRecord:
     try:
         data = json.loads(text)
@@ -76,13 +92,13 @@ def decode_result(text: str) -> ResultRecord:
             raise Undecodable("record version")
         parts = data["parts"]
         return ResultRecord(
-            status=Status(data["status"]),
-            verdict=_verdict(data["verdict"]),
-            reason=Reason(data["reason"]),
-            route=Route(data["route"]),
+            status=_STATUS[data["status"]],
+            verdict=_VERDICT[data["verdict"]],
+            reason=_REASON[data["reason"]],
+            route=_ROUTE[data["route"]],
             route_reason=data["route_reason"],
             extracted_answer=data["extracted_answer"],
-            parts=None if parts is None else tuple((_verdict(v), a) for v, a in parts),
+            parts=None if parts is None else tuple((_VERDICT[v], a) for v, a in parts),
             fraction_correct=float(data["fraction_correct"]),
             detail=data["detail"],
         )

@@ -1,5 +1,8 @@
 """The score cache the service talks to: typed records over a backend, failing open.
 
+A batch makes one lookup (one backend call: one ``MGET`` on Redis) for its request-level and
+answer-level keys together, and one store.
+
 A backend that is down, slow past its timeout or returns garbage never fails a request: the
 lookup counts as a miss (stores are skipped), ``reward_cache_errors_total`` goes up and a log
 line says so at most once per ``LOG_EVERY_S``. Results that are unscorable are never stored.
@@ -9,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
 from reward_service.cache.base import CacheBackend, CacheUnavailable
@@ -31,7 +34,7 @@ LOG_EVERY_S = 30.0
 
 
 class ScoreCache:
-    """Decisions (``d:`` keys) and result records (``r:`` keys) in one backend."""
+    """Decisions (``d:``/``j:`` keys) and result records (``r:`` keys) in one backend."""
 
     def __init__(self, backend: CacheBackend, metrics: Metrics, name: str) -> None:
         self.backend = backend
@@ -39,11 +42,28 @@ class ScoreCache:
         self.name = name
         self._last_log = -LOG_EVERY_S
 
-    async def decisions(self, keys: Sequence[str]) -> list[Decision | None]:
-        return await self._get(keys, "decision", decode_decision)
-
-    async def results(self, keys: Sequence[str]) -> list[ResultRecord | None]:
-        return await self._get(keys, "result", decode_result)
+    async def lookup(self, result_keys: Sequence[str], decision_keys: Sequence[str]) -> Found:
+        """One round trip for everything a batch may need: the records of ``result_keys``
+        (decoded and counted now) and the stored decisions of ``decision_keys`` (decoded and
+        counted when :meth:`Found.decisions` asks: requests answered by their record need
+        none). A backend failure counts as a miss for every key."""
+        keys = [*result_keys, *decision_keys]
+        raw: list[str | None] = [None] * len(keys)
+        if keys:
+            started = time.perf_counter()
+            try:
+                raw = await self.backend.get_many(keys)
+            except CacheUnavailable as error:
+                self._failed("lookup", error)
+            finally:
+                self._metrics.cache_seconds.labels("lookup").observe(time.perf_counter() - started)
+        split = len(result_keys)
+        records = self._decoded(raw[:split], "result", decode_result)
+        return Found(
+            records,
+            dict(zip(decision_keys, raw[split:], strict=True)),
+            lambda texts: self._decoded(texts, "decision", decode_decision),
+        )
 
     async def store(
         self, decisions: Mapping[str, Decision], results: Mapping[str, ResultRecord]
@@ -63,19 +83,10 @@ class ScoreCache:
         finally:
             self._metrics.cache_seconds.labels("store").observe(time.perf_counter() - started)
 
-    async def _get(
-        self, keys: Sequence[str], kind: str, decode: Callable[[str], T]
+    def _decoded(
+        self, raw: Sequence[str | None], kind: str, decode: Callable[[str], T]
     ) -> list[T | None]:
-        if not keys:
-            return []
-        started = time.perf_counter()
-        try:
-            raw = await self.backend.get_many(keys)
-        except CacheUnavailable as error:
-            self._failed("lookup", error)
-            raw = [None] * len(keys)
-        finally:
-            self._metrics.cache_seconds.labels("lookup").observe(time.perf_counter() - started)
+        """Stored texts decoded (undecodable ones are misses), counted as hits and misses."""
         found: list[T | None] = []
         for value in raw:
             record = None
@@ -85,7 +96,7 @@ class ScoreCache:
                 except Undecodable as error:
                     self._failed("decode", error)
             found.append(record)
-        hits = sum(r is not None for r in found)
+        hits = len(found) - found.count(None)
         self._metrics.cache_lookups.labels(kind, "hit").inc(hits)
         self._metrics.cache_lookups.labels(kind, "miss").inc(len(found) - hits)
         return found
@@ -99,3 +110,25 @@ class ScoreCache:
 
     async def aclose(self) -> None:
         await self.backend.aclose()
+
+
+class Found:
+    """What one :meth:`ScoreCache.lookup` found."""
+
+    def __init__(
+        self,
+        results: list[ResultRecord | None],
+        decisions: dict[str, str | None],
+        decode: Callable[[Sequence[str | None]], list[Decision | None]],
+    ) -> None:
+        self.results = results
+        """One record per result key, None for a miss."""
+        self._decisions = decisions
+        self._decode = decode
+
+    def decisions(self, keys: Iterable[str]) -> dict[str, Decision]:
+        """The stored decisions of ``keys`` (which were looked up), counted as answer-level
+        hits and misses."""
+        keys = list(keys)
+        found = self._decode([self._decisions[k] for k in keys])
+        return {k: d for k, d in zip(keys, found, strict=True) if d is not None}

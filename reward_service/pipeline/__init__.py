@@ -1,2 +1,2 @@
-"""Pipeline stages, in the order a request meets them: spans (format filter), repetition
-filter, answer extraction, routing."""
+"""Pipeline stages: spans (format filter), repetition filter, answer extraction, routing.
+``prepare.py`` runs them per request in two phases, a cheap plan and the filters."""

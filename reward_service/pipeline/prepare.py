@@ -1,14 +1,25 @@
-"""The per-request pipeline, in order: limits → spans (format filter) → repetition filter
-(thinking, answer) → gold canonicalisation → route → answer extraction → the symbolic work to
-do, if any. Pure CPU work with no I/O: the service runs it off the event loop."""
+"""The per-request pipeline, in two phases. Pure CPU work with no I/O: the service runs it off
+the event loop.
+
+Plan (every request; cheap, since it reads the answer span and not the thinking): size limit →
+where the spans are (``locate_spans``) → request-level key → repetition in the answer span →
+gold canonicalisation → route → answer extraction → the work to do, if any, and its
+answer-level key. That is every key the batch's one cache lookup needs.
+
+Filters (only requests the request-level cache did not answer): the format filter's tag
+counts, then the repetition filter on the thinking span. A response they reject is filtered
+whatever its plan says, so reasons keep the pipeline's precedence: too large → format →
+repetition (thinking, answer) → invalid gold → route → extraction → verdict.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from reward_service.cache.keys import judge_key, symbolic_key
+from reward_service.cache.keys import RequestKeys, judge_key, symbolic_key
 from reward_service.pipeline.extraction import (
     Extraction,
     Source,
@@ -21,15 +32,24 @@ from reward_service.pipeline.extraction import (
 from reward_service.pipeline.normalize import canonical_answer, is_prose
 from reward_service.pipeline.repetition import is_repetitive
 from reward_service.pipeline.routing import RouteDecision, decide_route
-from reward_service.pipeline.spans import Spans, split_spans
+from reward_service.pipeline.spans import Layout, check_tags, locate_spans
 from reward_service.settings import Settings
-from reward_service.types import GoldParts, Reason, Route, ScoreRequest, Status, Verdict
+from reward_service.types import (
+    GoldParts,
+    Reason,
+    Route,
+    ScoreRequest,
+    Status,
+    Verdict,
+    gold_identity,
+)
 from reward_service.verdicts import Decision, combine_parts, decide_part
 from reward_service.verifiers.judge import Judge, JudgeItem
 from reward_service.verifiers.judge.prompt import reference_text
 from reward_service.verifiers.outcome import Outcome
 
 Pair = tuple[str, str]
+Golds = tuple[tuple[str, ...], ...]
 log = logging.getLogger(__name__)
 
 
@@ -80,51 +100,152 @@ class SymbolicWork:
     key: str
 
 
-class Preparer:
-    """Runs the pipeline stages for one request with the service's settings."""
+Stage = Prepared | SymbolicWork | JudgeWork
 
-    def __init__(self, settings: Settings, verifier_tag: str, judge: Judge | None) -> None:
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What the pipeline knows about a request before the cache lookup."""
+
+    key: str | None
+    """The request-level cache key; None for a result that is never cached (too large, or a
+    bug while planning)."""
+    outcome: Stage
+    """With ``layout``: the decision for a response the filters pass. Without: the decision."""
+    layout: Layout | None = None
+    """Where the spans are, for the filters; None when the plan alone decided."""
+
+
+@dataclass(slots=True)
+class _Shared:
+    """What the requests of one batch share, worked out once per distinct input."""
+
+    keys: RequestKeys
+    golds: dict[Hashable, Golds | str] = field(default_factory=dict)
+    routes: dict[Hashable, RouteDecision] = field(default_factory=dict)
+    outcomes: dict[Hashable, Stage] = field(default_factory=dict)
+    """By gold, data source, route hint, problem and answer span."""
+
+
+class Planner:
+    """Runs the pipeline's two phases with the service's settings."""
+
+    def __init__(
+        self, settings: Settings, verifier_tag: str, config_tag: str, judge: Judge | None
+    ) -> None:
         self.settings = settings
         self._verifier_tag = verifier_tag
+        self._config_tag = config_tag
         self._judge = judge
+        self._shows_thinking = judge is not None and judge.spec.send_thinking
 
-    def prepare(self, request: ScoreRequest) -> Prepared | SymbolicWork | JudgeWork:
-        """A bug in a stage costs its own request (``unscorable/internal_error``), never the
-        batch. The log names the exception, not the (untrusted, possibly huge) response."""
+    def plan(self, requests: Sequence[ScoreRequest]) -> list[Plan]:
+        """One plan per request, in order. Work that depends on the fields other than the
+        response (key headers, canonical golds, routes) is done once per distinct value in the
+        batch, and extraction and the work it leads to once per distinct answer span."""
+        shared = _Shared(RequestKeys(self._config_tag))
+        plans = []
+        for request in requests:
+            try:
+                plans.append(self._plan(request, shared))
+            except Exception as error:
+                plans.append(Plan(None, _internal_error(request, error)))
+        return plans
+
+    def settle(self, request: ScoreRequest, plan: Plan) -> Stage:
+        """The decision for a planned request: the filters' when they reject it, else the
+        plan's. A bug in a stage costs its own request (``unscorable/internal_error``), never
+        the batch."""
+        if plan.layout is None:
+            return plan.outcome
         try:
-            return self._prepare(request)
+            return self._filtered(request, plan.layout) or plan.outcome
         except Exception as error:
-            log.exception("internal error preparing request id=%r", request.id)
-            return Prepared(
-                Status.UNSCORABLE,
-                Reason.INTERNAL_ERROR,
-                detail=f"internal error: {type(error).__name__}",
-            )
+            return _internal_error(request, error)
 
-    def _prepare(self, request: ScoreRequest) -> Prepared | SymbolicWork | JudgeWork:
+    def _plan(self, request: ScoreRequest, shared: _Shared) -> Plan:
         settings = self.settings
         response = request.response
-        if len(response) > settings.max_response_bytes or (
-            len(response) * 4 > settings.max_response_bytes
-            and len(response.encode("utf-8", errors="surrogatepass")) > settings.max_response_bytes
-        ):
-            return Prepared(
-                Status.UNSCORABLE,
-                Reason.TOO_LARGE,
-                detail=f"response exceeds {settings.max_response_bytes} bytes",
+        utf8 = None
+        if len(response) <= settings.max_response_bytes:
+            utf8 = response.encode("utf-8", errors="surrogatepass")
+        if utf8 is None or len(utf8) > settings.max_response_bytes:
+            return Plan(
+                None,
+                Prepared(
+                    Status.UNSCORABLE,
+                    Reason.TOO_LARGE,
+                    detail=f"response exceeds {settings.max_response_bytes} bytes",
+                ),
             )
-        spans = split_spans(response, request.template, request.think_in_prompt)
-        if not isinstance(spans, Spans):
-            return Prepared(Status.FILTERED, spans)
-        if is_repetitive(spans.thinking, settings.repetition):
+        key = shared.keys.key(request, utf8)
+        template, in_prompt = request.template, request.think_in_prompt
+        layout = locate_spans(response, template, in_prompt)
+        if isinstance(layout, Reason):  # rejected; the tag counts may give an earlier reason
+            reason = check_tags(response, template, in_prompt) or layout
+            return Plan(key, Prepared(Status.FILTERED, reason))
+        try:
+            outcome = self._outcome(request, layout, shared)
+        except Exception as error:
+            outcome = _internal_error(request, error)
+        return Plan(key, outcome, layout)
+
+    def _filtered(self, request: ScoreRequest, layout: Layout) -> Prepared | None:
+        """The format filter's tag counts, then the repetition filter on the thinking span;
+        None when they pass."""
+        reason = check_tags(request.response, request.template, request.think_in_prompt)
+        if reason is not None:
+            return Prepared(Status.FILTERED, reason)
+        if is_repetitive(request.response[layout.thinking], self.settings.repetition):
             return Prepared(Status.FILTERED, Reason.REPETITION_THINKING)
-        if is_repetitive(spans.answer, settings.repetition):
+        return None
+
+    def _outcome(self, request: ScoreRequest, layout: Layout, shared: _Shared) -> Stage:
+        """The decision for a response the filters pass: once per distinct gold, data source,
+        route hint, problem and answer span in the batch (judge work shown the thinking span
+        depends on it too, and is not shared)."""
+        gold = gold_identity(request.gold)
+        answered = (gold, request.data_source, request.route, request.problem, layout.answer)
+        outcome = shared.outcomes.get(answered)
+        if outcome is None:
+            outcome = self._decide(request, layout, shared, gold)
+            if not (self._shows_thinking and isinstance(outcome, JudgeWork)):
+                shared.outcomes[answered] = outcome
+        return outcome
+
+    def _decide(
+        self, request: ScoreRequest, layout: Layout, shared: _Shared, gold: Hashable
+    ) -> Stage:
+        # A degenerate loop in the answer span is filtered whatever else holds, and extracting
+        # from it would cost far more than this check (free below a few hundred characters).
+        if is_repetitive(layout.answer, self.settings.repetition):
             return Prepared(Status.FILTERED, Reason.REPETITION_ANSWER)
-        golds = canonical_golds(request.gold)
+        golds = shared.golds.get(gold)
+        if golds is None:
+            golds = shared.golds[gold] = canonical_golds(request.gold)
         if isinstance(golds, str):
             return Prepared(Status.UNSCORABLE, Reason.INVALID_GOLD, detail=golds)
-        route = decide_route(request, golds, settings.routing_rules)
-        extraction = extract_answer(spans.answer, request.problem)
+        routed = (gold, request.data_source, request.route)
+        route = shared.routes.get(routed)
+        if route is None:
+            rules = self.settings.routing_rules
+            route = shared.routes[routed] = decide_route(request, golds, rules)
+        thinking = ""
+        if self._shows_thinking and route.route is Route.JUDGE:
+            thinking = request.response[layout.thinking]
+        return self._work(request, golds, route, layout.answer, thinking)
+
+    def _work(
+        self,
+        request: ScoreRequest,
+        golds: Golds,
+        route: RouteDecision,
+        answer: str,
+        shown_thinking: str,
+    ) -> Stage:
+        """What is left to do for an answer span; ``shown_thinking`` is the thinking span when
+        the judge is shown it."""
+        extraction = extract_answer(answer, request.problem)
         if route.route is Route.JUDGE:
             if self._judge is None:
                 return Prepared(
@@ -134,13 +255,14 @@ class Preparer:
                     extraction=extraction,
                     detail="judge-routed request and no judge is configured",
                 )
-            return self._judge_work(request, spans, route, extraction, self._judge)
+            return self._judge_work(request, answer, shown_thinking, route, extraction, self._judge)
         return self._symbolic_work(golds, route, extraction)
 
     def _judge_work(
         self,
         request: ScoreRequest,
-        spans: Spans,
+        answer: str,
+        shown_thinking: str,
         route: RouteDecision,
         extraction: Extraction | None,
         judge: Judge,
@@ -149,9 +271,9 @@ class Preparer:
         multipart = isinstance(gold, GoldParts)
         parts = len(gold.parts) if isinstance(gold, GoldParts) else 1
         reference = reference_text(gold.parts if isinstance(gold, GoldParts) else gold, multipart)
-        response = spans.answer
-        if judge.spec.send_thinking and spans.thinking.strip():
-            response = f"{spans.thinking.strip()}\n\n{spans.answer}"
+        response = answer
+        if shown_thinking.strip():
+            response = f"{shown_thinking.strip()}\n\n{answer}"
         problem = request.problem or "(no problem text was given)"
         item = JudgeItem(problem=problem, reference=reference, parts=parts, response=response)
         key = judge_key(judge.tag, problem, reference, parts, response)
@@ -159,7 +281,7 @@ class Preparer:
 
     def _symbolic_work(
         self,
-        golds: tuple[tuple[str, ...], ...],
+        golds: Golds,
         route: RouteDecision,
         extraction: Extraction | None,
     ) -> Prepared | SymbolicWork:
@@ -257,6 +379,14 @@ def _list_length(golds: tuple[str, ...]) -> int:
         for gold in golds
     }
     return lengths.pop() if len(lengths) == 1 else 1
+
+
+def _internal_error(request: ScoreRequest, error: Exception) -> Prepared:
+    """The log names the exception, not the (untrusted, possibly huge) response."""
+    log.exception("internal error preparing request id=%r", request.id)
+    return Prepared(
+        Status.UNSCORABLE, Reason.INTERNAL_ERROR, detail=f"internal error: {type(error).__name__}"
+    )
 
 
 def pairs(work: SymbolicWork) -> set[Pair]:

@@ -1,6 +1,6 @@
 """Format filter: split a response into its thinking span and its answer span.
 
-Rules per template (a registry, so a new chat template is one function):
+Rules per template (a registry, so a new chat template is one entry):
 
 ``r1``
     Exactly one ``<think>`` … ``</think>`` span, then a non-empty answer span. When the
@@ -8,6 +8,11 @@ Rules per template (a registry, so a new chat template is one function):
     hold no ``<think>`` and exactly one ``</think>``. Only whitespace may precede ``<think>``.
 ``plain``
     No thinking span: the whole response, stripped, is the answer span; it must not be empty.
+
+Each rule has two halves, so the service can find the answer span before it pays for the
+rest: :func:`locate_spans` finds where the spans are from the ends of the response (cheap,
+whatever its length); :func:`check_tags` counts the tags over the whole response. The filter
+is the check, then the location: a response passes when neither gives a reason.
 """
 
 from __future__ import annotations
@@ -22,52 +27,75 @@ THINK_CLOSE = "</think>"
 
 
 @dataclass(frozen=True, slots=True)
-class Spans:
-    thinking: str
+class Layout:
+    """Where the spans of a response are: ``response[thinking]`` and the stripped ``answer``
+    (slicing out a long thinking span costs a copy; only some callers need it)."""
+
+    thinking: slice
     answer: str
 
 
-SpanSplitter = Callable[[str, bool], "Spans | Reason"]
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    check: Callable[[str, bool], Reason | None]
+    """The tag counts over the whole response: a ``format.*`` reason, or None."""
+    locate: Callable[[str, bool], Layout | Reason]
+    """The spans found from the ends; exact when ``check`` passes."""
 
 
-def _split_r1(response: str, think_in_prompt: bool) -> Spans | Reason:
+def _check_r1(response: str, think_in_prompt: bool) -> Reason | None:
     opens = response.count(THINK_OPEN)
     closes = response.count(THINK_CLOSE)
     if closes == 0:
         return Reason.FORMAT_MISSING_THINK_CLOSE
     if think_in_prompt:
-        if opens > 0 or closes > 1:
-            return Reason.FORMAT_MULTIPLE_THINK
-        start = 0
-    else:
-        if opens == 0:
+        return Reason.FORMAT_MULTIPLE_THINK if opens > 0 or closes > 1 else None
+    if opens == 0:
+        return Reason.FORMAT_MISSING_THINK_OPEN
+    return Reason.FORMAT_MULTIPLE_THINK if opens > 1 or closes > 1 else None
+
+
+def _locate_r1(response: str, think_in_prompt: bool) -> Layout | Reason:
+    close_at = response.rfind(THINK_CLOSE)
+    if close_at < 0:
+        return Reason.FORMAT_MISSING_THINK_CLOSE
+    start = 0
+    if not think_in_prompt:
+        open_at = response.find(THINK_OPEN)
+        if open_at < 0:
             return Reason.FORMAT_MISSING_THINK_OPEN
-        if opens > 1 or closes > 1:
-            return Reason.FORMAT_MULTIPLE_THINK
-        open_at = response.index(THINK_OPEN)
         if response[:open_at].strip():
             return Reason.FORMAT_TEXT_BEFORE_THINK
         start = open_at + len(THINK_OPEN)
-    close_at = response.index(THINK_CLOSE)
     answer = response[close_at + len(THINK_CLOSE) :].strip()
     if not answer:
         return Reason.FORMAT_EMPTY_ANSWER
-    return Spans(thinking=response[start:close_at], answer=answer)
+    return Layout(slice(start, close_at), answer)
 
 
-def _split_plain(response: str, think_in_prompt: bool) -> Spans | Reason:
+def _check_plain(response: str, think_in_prompt: bool) -> Reason | None:
+    return None
+
+
+def _locate_plain(response: str, think_in_prompt: bool) -> Layout | Reason:
     answer = response.strip()
-    if not answer:
-        return Reason.FORMAT_EMPTY_ANSWER
-    return Spans(thinking="", answer=answer)
+    return Layout(slice(0, 0), answer) if answer else Reason.FORMAT_EMPTY_ANSWER
 
 
-SPLITTERS: dict[Template, SpanSplitter] = {
-    Template.R1: _split_r1,
-    Template.PLAIN: _split_plain,
+RULES: dict[Template, _Rule] = {
+    Template.R1: _Rule(_check_r1, _locate_r1),
+    Template.PLAIN: _Rule(_check_plain, _locate_plain),
 }
 
 
-def split_spans(response: str, template: Template, think_in_prompt: bool) -> Spans | Reason:
-    """The thinking and answer spans of ``response``, or the ``format.*`` reason it fails."""
-    return SPLITTERS[template](response, think_in_prompt)
+def locate_spans(response: str, template: Template, think_in_prompt: bool) -> Layout | Reason:
+    """Where the spans of ``response`` are, read from its ends only (no tag counting): exact
+    when :func:`check_tags` passes. A reason here means the filter rejects the response, but
+    the reason it gives is :func:`check_tags`'s when that has one."""
+    return RULES[template].locate(response, think_in_prompt)
+
+
+def check_tags(response: str, template: Template, think_in_prompt: bool) -> Reason | None:
+    """The ``format.*`` reason the tag counts of ``response`` give, or None: the half of the
+    filter that reads the whole response."""
+    return RULES[template].check(response, think_in_prompt)

@@ -17,6 +17,7 @@ from tests.conftest import make_settings, run
 from tests.redis_server import RedisServer, redis_server
 
 BOMB = "<think>x</think>\\boxed{9^{9^{9^{9}}}}"
+LOOP = "Wait, let me recheck. " * 1000
 
 
 @pytest.fixture
@@ -70,11 +71,65 @@ def test_lookups_are_batched(redis: RedisServer) -> None:
     svc = service(redis)
     try:
         mgets, gets = redis.calls("mget"), redis.calls("get")
-        run(svc.score_batch(batch(50)))  # cold: one request-level and one answer-level MGET
+        run(svc.score_batch(batch(50)))  # cold: request- and answer-level keys in one MGET
+        assert redis.calls("mget") - mgets == 1
+        run(svc.score_batch(batch(50)))  # warm: one MGET again
         assert redis.calls("mget") - mgets == 2
-        run(svc.score_batch(batch(50)))  # warm: answered at request level, one MGET
-        assert redis.calls("mget") - mgets == 3
         assert redis.calls("get") == gets
+    finally:
+        svc.close()
+
+
+def test_a_new_response_with_a_known_answer_hits_in_the_same_round_trip(
+    redis: RedisServer,
+) -> None:
+    svc = service(redis)
+    try:
+        run(svc.score_batch(batch(3)))  # decides the answers 0, 1 and 2
+        mgets = redis.calls("mget")
+        fresh = [
+            ScoreRequest(id="new", response="<think>other words</think>\\boxed{1}", gold="1"),
+            ScoreRequest(id="unknown", response="<think>more</think>\\boxed{7}", gold="1"),
+        ]
+        new, unknown = run(svc.score_batch(fresh))
+        assert redis.calls("mget") - mgets == 1
+        assert (new.cached, new.verdict) == (True, Verdict.CORRECT)  # answer level, no worker
+        assert (unknown.cached, unknown.verdict) == (False, Verdict.INCORRECT)
+        lookups = {
+            (s.labels["level"], s.labels["outcome"]): s.value
+            for m in svc.metrics.cache_lookups.collect()
+            for s in m.samples
+            if s.name.endswith("_total")
+        }
+        # 3 + 2 results looked up, all missed; answer level: 3 misses, then 1 hit and 1 miss
+        assert lookups == {
+            ("result", "hit"): 0,
+            ("result", "miss"): 5,
+            ("decision", "hit"): 1,
+            ("decision", "miss"): 4,
+        }
+    finally:
+        svc.close()
+
+
+@pytest.mark.parametrize(
+    ("response", "reason"),
+    [
+        (f"<think>{LOOP}</think>\\boxed{{1}}", "repetition.thinking"),
+        (f"<think>x</think>\\boxed{{1}} {LOOP}", "repetition.answer"),
+        ("<think>x</think><think>y</think>\\boxed{1}", "format.multiple_think"),
+        ("<think>x</think>y</think>\\boxed{1}", "format.multiple_think"),
+    ],
+)
+def test_filters_win_over_a_cached_answer(redis: RedisServer, response: str, reason: str) -> None:
+    svc = service(redis)
+    try:
+        run(svc.score_batch(batch(3)))  # the answer 1 is decided and stored: correct
+        result = run(svc.score(ScoreRequest(response=response, gold="1")))
+        assert (result.status.value, result.reason.value, result.reward) == ("filtered", reason, -1)
+        assert not result.cached
+        again = run(svc.score(ScoreRequest(response=response, gold="1")))
+        assert (again.reason.value, again.cached) == (reason, True)  # its own record
     finally:
         svc.close()
 

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from reward_service.pipeline.extraction import extract_answer
 from reward_service.pipeline.normalize import canonical_answer
 from reward_service.pipeline.repetition import is_repetitive
-from reward_service.pipeline.spans import Spans, split_spans
+from reward_service.pipeline.spans import THINK_CLOSE, THINK_OPEN, Layout, check_tags, locate_spans
 from reward_service.settings import RepetitionSettings
 from reward_service.types import Reason, Template
 
@@ -21,12 +21,50 @@ ALPHABET = st.sampled_from(SPECIAL)
 TEXT = st.lists(st.one_of(ALPHABET, st.characters()), max_size=400).map("".join)
 
 
+def one_pass(text: str, template: Template, in_prompt: bool) -> tuple[str, str] | Reason:
+    """The format filter as one function, the way it read before it was split into halves."""
+    if template is Template.PLAIN:
+        return ("", text.strip()) if text.strip() else Reason.FORMAT_EMPTY_ANSWER
+    opens, closes = text.count(THINK_OPEN), text.count(THINK_CLOSE)
+    if closes == 0:
+        return Reason.FORMAT_MISSING_THINK_CLOSE
+    if in_prompt:
+        if opens > 0 or closes > 1:
+            return Reason.FORMAT_MULTIPLE_THINK
+        start = 0
+    else:
+        if opens == 0:
+            return Reason.FORMAT_MISSING_THINK_OPEN
+        if opens > 1 or closes > 1:
+            return Reason.FORMAT_MULTIPLE_THINK
+        if text[: text.index(THINK_OPEN)].strip():
+            return Reason.FORMAT_TEXT_BEFORE_THINK
+        start = text.index(THINK_OPEN) + len(THINK_OPEN)
+    close_at = text.index(THINK_CLOSE)
+    answer = text[close_at + len(THINK_CLOSE) :].strip()
+    return (text[start:close_at], answer) if answer else Reason.FORMAT_EMPTY_ANSWER
+
+
 @given(TEXT, st.sampled_from(list(Template)), st.booleans())
-def test_split_spans_is_total(text: str, template: Template, in_prompt: bool) -> None:
-    outcome = split_spans(text, template, in_prompt)
-    assert isinstance(outcome, Spans | Reason)
-    if isinstance(outcome, Spans):
-        assert outcome.answer == outcome.answer.strip() and outcome.answer
+def test_the_two_halves_are_the_format_filter(
+    text: str, template: Template, in_prompt: bool
+) -> None:
+    """Check then locate gives the one-pass filter's outcome; and the location alone (what the
+    plan reads) is the filter's spans whenever the filter accepts, a rejection when it rejects."""
+    expected = one_pass(text, template, in_prompt)
+    checked = check_tags(text, template, in_prompt)
+    located = locate_spans(text, template, in_prompt)
+    if checked is not None:
+        assert checked == expected
+    elif isinstance(located, Reason):
+        assert located == expected
+    else:
+        assert (text[located.thinking], located.answer) == expected
+    if not isinstance(expected, Reason):
+        assert isinstance(located, Layout)
+        assert located.answer == located.answer.strip() and located.answer
+    if isinstance(located, Reason):
+        assert isinstance(expected, Reason)
 
 
 @given(TEXT, st.one_of(st.none(), TEXT))
