@@ -153,7 +153,8 @@ def _boxes(text: str) -> list[_Box]:
     if openers:
         closing: dict[int, int] = {}
         stack: list[int] = []
-        for brace in _BRACE.finditer(text):
+        # braces opened before the first box cannot change how later ones pair up
+        for brace in _BRACE.finditer(text, openers[0][1]):
             if brace.group() == "{":
                 stack.append(brace.start())
             elif stack:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from latex2sympy2_extended.math_normalization import units_regex as UNITS_AT_END
@@ -100,6 +101,12 @@ def canonical_answer(text: str) -> str:
     digit-group separators from a lone number. It never changes the value an answer denotes.
     Applied until nothing changes, so it is idempotent.
     """
+    if len(text) <= _MEMO_MAX_CHARS:
+        return _canonical_memo(text)
+    return _canonical(text)
+
+
+def _canonical(text: str) -> str:
     for _ in range(_MAX_PASSES):
         canonical = _canonical_pass(text)
         if canonical == text:
@@ -109,6 +116,9 @@ def canonical_answer(text: str) -> str:
 
 
 _MAX_PASSES = 8
+# Short answers repeat across the rollouts of a group and across steps: remember them.
+_MEMO_MAX_CHARS = 256
+_canonical_memo = functools.lru_cache(maxsize=16_384)(_canonical)
 
 
 def _rewrite_text(group: re.Match[str]) -> str:
