@@ -17,7 +17,7 @@ FLOORS = {
     "auto_labelled_qwen_math_cot.jsonl": 0.99,
     "auto_labelled_gaokao_fill_blank.jsonl": 0.95,
     "grader_unit_tests.jsonl": 0.94,
-    "mathverify_tests.jsonl": 0.93,
+    "mathverify_tests.jsonl": 0.92,
 }
 
 

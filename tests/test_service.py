@@ -509,6 +509,12 @@ FALSE_POSITIVES = [
     ("Hence the area is $12\\text{ cm}^2$.", "144"),
     ("I could not solve it.<｜end▁of▁sentence｜>\\boxed{5}", "5"),
     ("这个故事里有 5 个人。", "5"),
+    ("\\boxed{4 + 2s}", "6"),
+    ("\\boxed{2c}", "2"),
+    ("\\boxed{\\text{less than } 5}", "5"),
+    ("\\boxed{5\\text{ million}}", "5"),
+    ("\\boxed{3} (scratch that), \\boxed{5}", "3, 5"),
+    ("The answer is $5$. Wait, that's wrong.", "5"),
 ]
 
 
@@ -533,7 +539,7 @@ def test_known_false_positives_stay_closed(service: RewardService, answer: str, 
         ("The final answer is $10,455$.", "10455"),
         ("\\boxed{(3, 3)} for part (a) and \\boxed{(1, 1)}", "(3, 3), (1, 1)"),
         ("Final Answer: The largest $n$ is 34.", "34"),
-        ("Therefore, the error is 100%.", "100\\%"),
+        ("Therefore, the rate is 100%.", "100\\%"),
         ("x = \\boxed{3}, so y = \\boxed{5}", "3, 5"),
         ("The roots are $-1$ and $5$.", "-1, 5"),
     ],

@@ -42,7 +42,12 @@ from reward_service.pipeline.normalize import (
     is_prose,
     to_halfwidth,
 )
-from reward_service.pipeline.statements import INLINE_MATH, STATEMENT_MAX_CHARS, stated_value
+from reward_service.pipeline.statements import (
+    INLINE_MATH,
+    STATEMENT_MAX_CHARS,
+    hedged,
+    stated_value,
+)
 
 # Box openers whose content is the next brace group (\colorbox{red}{...}: the last group).
 _BOX_OPEN = re.compile(
@@ -71,6 +76,8 @@ _ANCHOR = re.compile(
     re.IGNORECASE,
 )
 _FINAL_ANCHOR = re.compile(r"final answer|最终答案", re.IGNORECASE)
+_NEXT_SENTENCE_MAX_CHARS = 200
+_MODAL_BEFORE = re.compile(r"\b(?:could|would|should|might|may|if)\b|如果|假如|若", re.IGNORECASE)
 _ANCHOR_LEAD = ' \t\r\n:：是为*"“'
 # Right after an anchor: a display block (may span lines) or inline math (one line)...
 _MATH_BLOCK = re.compile(
@@ -83,8 +90,17 @@ _SENTENCE_START = re.compile(r"[.。!?！？\n][^.。!?！？\n]*\Z")
 _MATH_OR_NUMBER = re.compile(r"[0-9$]|\\[(\[]|\\boxed")
 # Where the model stops answering and invents the next turn of a conversation.
 _ANSWER_END = re.compile(
-    r"<\s?\|[^|<>\n]{1,40}\|\s?>|</s>|<(?:end|start)_of_turn>|\[INST\]"
-    r"|\n[ \t]*(?:Problem|User|Human)[ \t]*:",
+    r"[<‹〈]\s*[|∣│¦]+[^<>\n]{1,80}?[|∣│¦]+\s*[>›〉]"
+    r"|<\s*\|?\s*(?:im_start|im_end|end_?of_?text|eot_id|eot|eos|bos|eoh|end_of_turn|start_of_turn|"
+    r"endoftext|eoa)\s*\|?\s*>|<\s*/?\s*s\s*>|</answer>|\[/?(?:INST|EOS)\]"
+    r"|\n[ \t]*(?:#+[ \t]*)?\**(?:Problem|Question|Q|User|Human|Instruction|Exercise|用户)"
+    r"(?:[ \t]*\d+)?\**[ \t]*[:：]",
+    re.IGNORECASE,
+)
+# Taking the answer back: "\boxed{5} is wrong.", "The answer is $5$. Wait, that's wrong."
+_RETRACTION = re.compile(
+    r"\b(?:wrong|incorrect|mistake\w*|scratch that|not (?:correct|right)|disregard|oops|typo|"
+    r"correction)\b|不对|错了|错误|有误|不正确",
     re.IGNORECASE,
 )
 # Closing words that are not a sentence of the answer: Minerva's sign-off, GAOKAO's end tag.
@@ -92,9 +108,12 @@ _SIGN_OFFS = ("i hope it is correct.", "i hope it is correct", "<eoa>")
 # The opening of a concluding sentence; English forms are capitalised, as a sentence opens.
 _CONCLUSION = re.compile(
     r"(?:(?<=^)|(?<=[\s.!?:]))(?:So|Therefore|Thus|Hence|Consequently|In (?:conclusion|summary)"
-    r"|Final Answer\s*:)(?=[\s,:])|所以|因此|综上所述|综上|故(?=[\s,，:：]|答)"
+    r"|Final Answer\s*:)(?=[\s,:])|(?<!之)所以|因此|综上所述|综上|故(?=[\s,，:：]|答)"
 )
 _SENTENCE_BREAK = re.compile(r"[.!?](?=\s)|[。！？]|\n")
+# A conclusion quoted after a colon ("a careless student would write: Therefore, x = 5") is
+# not the span's own.
+_AFTER_COLON = re.compile(r"[:：]\s*\Z")
 _COMPLETE = re.compile(r"[.!?。！？]\s*\Z")
 _DIGIT = re.compile(r"\d")
 _LATEX_WORDS = re.compile(
@@ -102,6 +121,7 @@ _LATEX_WORDS = re.compile(
 )
 _WORD_OUTSIDE_LATEX = re.compile(r"[^\W\d_]{3,}")
 BARE_MAX_CHARS = 80
+_CANONICAL_MAX_CHARS = 10_000
 
 
 class Source(StrEnum):
@@ -203,6 +223,8 @@ def _listed(text: str, boxes: list[_Box]) -> bool:
         len(gap) <= _LISTED_GAP_MAX_CHARS
         and _CONNECTOR.search(gap) is not None
         and QUALIFIER.search(_OR.sub(" ", gap)) is None
+        and not _RETRACTION.search(gap)
+        and not hedged(_OR.sub(" ", gap))
         for gap in (text[left.end : right.start] for left, right in itertools.pairwise(boxes))
     )
 
@@ -236,8 +258,9 @@ def _anchored(text: str) -> _Anchored | _Refused | None:
     if last is None:
         return None
     final = _FINAL_ANCHOR.search(last.group()) is not None
-    opening = _SENTENCE_START.search(text, 0, last.start())
-    before = text[opening.start() + 1 if opening else 0 : last.start()]
+    start = last.start() + last.group().startswith("\n")  # an anchor opening its own line
+    opening = _SENTENCE_START.search(text, 0, start)
+    before = text[opening.start() + 1 if opening else 0 : start]
     rest = text[last.end() :].lstrip(_ANCHOR_LEAD)
     block = _MATH_BLOCK.match(rest)
     if block is not None:
@@ -250,10 +273,16 @@ def _anchored(text: str) -> _Anchored | _Refused | None:
         after = rest[len(answer) :]
     end = _SENTENCE_END.search(after)
     tail, beyond = (after[: end.start()], after[end.start() :]) if end else (after, "")
-    if QUALIFIER.search(before) or QUALIFIER.search(tail) or _MATH_OR_NUMBER.search(tail):
+    if hedged(before) or _MODAL_BEFORE.search(before) or hedged(tail):
         return REFUSED
-    if QUALIFIER.search(answer) or _MATH_OR_NUMBER.search(_without_sign_off(beyond)):
+    if _MATH_OR_NUMBER.search(tail) or QUALIFIER.search(answer):
         return REFUSED
+    beyond = _without_sign_off(beyond)
+    if _MATH_OR_NUMBER.search(beyond) or _RETRACTION.search(beyond):
+        return REFUSED
+    following = _SENTENCE_END.search(beyond, 1)
+    if hedged(beyond[: following.start() if following else _NEXT_SENTENCE_MAX_CHARS]):
+        return REFUSED  # "The answer is $5$. Or maybe six."
     if block is None and is_prose(answer):
         # "Final Answer: The largest $n$ is 34": the value the sentence states, if any
         value = stated_value(answer)
@@ -276,7 +305,9 @@ def _without_sign_off(text: str) -> str:
 def _distinct(values: list[str], exclude: frozenset[str] = frozenset()) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for value in values:
-        canonical = canonical_answer(value)
+        # an answer this long is refused as too large; its canonical form would only cost time
+        canonical = canonical_answer(value) if len(value) <= _CANONICAL_MAX_CHARS else value
+        canonical = canonical.strip()
         if canonical and canonical not in exclude:
             seen.setdefault(canonical, None)
     return tuple(seen)
@@ -300,6 +331,8 @@ def extract_answer(answer_span: str, problem: str | None = None) -> Extraction |
     boxes = _boxes(text)
     boxed = _distinct([b.content for b in boxes], quoted)
     if boxed:
+        if _RETRACTION.search(text, boxes[-1].end):
+            return None  # "\boxed{5} is wrong."
         after = _anchored(text[boxes[-1].end :])
         if isinstance(after, _Anchored) and after.final and after.has_value:
             restated = _distinct([after.text])
@@ -330,7 +363,8 @@ def _statement(text: str) -> Extraction | None:
     value = None
     if "\n" not in text and len(text) <= STATEMENT_MAX_CHARS:
         value = stated_value(text)  # one line: all of it is the statement
-    if value is None and last is not None:
+    opens = last is not None and _AFTER_COLON.search(text, 0, last.start()) is None
+    if value is None and last is not None and opens:
         sentence = text[last.start() :].strip()
         if (
             len(sentence) > STATEMENT_MAX_CHARS

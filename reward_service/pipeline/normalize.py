@@ -53,7 +53,7 @@ _MATH_PIECE = r"\$([^$]+)\$"
 _MATH_LIST = re.compile(rf"{_MATH_PIECE}(?:\s*(?:,|;|and|or|和|或)\s*{_MATH_PIECE})+")
 # A name (or a tuple of names) labelling a whole list: "(x, y) = (5, 8), (8, 5)", "a = 4, -8".
 _LIST_LABEL = re.compile(
-    r"^(?:[A-Za-z](?:_\{?\w+\}?)?|\(\s*[A-Za-z](?:\s*,\s*[A-Za-z])+\s*\))\s*=\s*(?=[^=]*,[^=]*$)"
+    r"(?:[A-Za-z](?:_\{?\w+\}?)?|\(\s*[A-Za-z](?:\s*,\s*[A-Za-z])+\s*\))\s*=\s*"
 )
 # LaTeX written JSON-escaped ("-2 \\\\le x"): a doubled backslash before a command name is one.
 _DOUBLED_BACKSLASH = re.compile(
@@ -68,15 +68,29 @@ _CHINESE_ROOT = re.compile(r"根号\s*(\d+|\{[^{}]*\})")
 _NUMBER_LIST = re.compile(r"-?\d+(?:\.\d+)?(?:\s*(?:和|及|以及|\band\b)\s*-?\d+(?:\.\d+)?)+")
 _NUMBER_CONNECTOR = re.compile(r"\s*(?:和|及|以及|\band\b)\s*")
 # An exact value and its approximation: "\\frac{\\sqrt{3}}{3} \\approx 0.577" is the exact value.
-_APPROXIMATION = re.compile(r"(?P<exact>.*?[\d\\}].*?)\s*\\approx\s*-?\d+(?:\.\d+)?")
+_APPROXIMATE_VALUE = re.compile(r"\s*-?\d+(?:\.\d+)?\s*")
+_EXACT = re.compile(r"[\d\\}]")
 # An answer in quotes, also JSON-escaped ones: \"$12$ and $13$\".
 _QUOTED = re.compile(r'\\?["“](.+?)\\?["”]', re.DOTALL)
-_ANGLE_TAG = re.compile(r"<[a-z]{1,10}>\s*$")
+_ANGLE_TAG = re.compile(r"<(?:eoa|eoe|eos|eot|/s)>\s*$")
 _ASCII_RELATIONS = ((">=", r"\ge "), ("<=", r"\le "), ("!=", r"\ne "))
 # (applied before whitespace is collapsed, so the space they add never doubles)
 _LEADING_POINT = re.compile(r"(?<![\d.])\.(?=\d)")
 _ROMAN_LETTER = re.compile(r"\\(?:mathrm|textrm|mathit)\s*\{\s*([A-Za-z])\s*\}")
-_TEXT_GROUP = re.compile(r"\\(?:text|mbox|textrm|textnormal|textbf|textit)\s*\{([^{}]*)\}")
+_TEXT_GROUP = re.compile(r"\\(?:text|mbox|textrm|textnormal|textbf|textit|mathrm)\s*\{([^{}]*)\}")
+_UNIT_TEXT_MAX_CHARS = 40
+# Words in a \text{} that change the value rather than name its unit.
+_VALUE_WORDS = re.compile(
+    r"\b(?:less|more|fewer|least|most|than|roughly|nearly|million|billion|trillion|thousand|"
+    r"hundred|dozen|factorial|below|above|zero|rejected|invalid|extraneous|repeating|ish|"
+    r"increase|decrease|loss|gain|inverse|reciprocal|short|over|under|in|out|of|estimated|"
+    r"likely|tentative\w*|nope|excluded|rejected|halves|thirds|quarters|probably|maybe)\b",
+    re.IGNORECASE,
+)
+_AFTER_NUMBER = re.compile(r"[\d})](?:\s|\\[ ,;:!])*\Z")
+# A lone number and words: "12 square cm", "5cm" — but not "2c" (a one-letter variable).
+_NUMBER_AND_WORDS = re.compile(r"(\$?)-?\d+(?:[.,]\d+)*\1(?:\s+[^\d\s]|[^\d\s]{2})[^\d]{0,38}")
+_LONE_NUMBER = re.compile(r"(\$?)-?\d+(?:[.,]\d+)*\1")
 # A unit with an exponent: "12\\text{ cm}^2" is 12, never "12^2".
 _UNIT_POWER = re.compile(
     r"\\(?:text|mbox|textrm|mathrm)\s*\{([^{}]*)\}\s*\^\s*(?:\{\s*[23]\s*\}|[23²³])"
@@ -121,6 +135,18 @@ _MEMO_MAX_CHARS = 256
 _canonical_memo = functools.lru_cache(maxsize=16_384)(_canonical)
 
 
+def _unit_text(inner: str) -> bool:
+    """A short run of unit words ("cm", "square units", "km/h"), never one that changes the
+    value ("million", "less than", "below zero", "in")."""
+    return (
+        len(inner) <= _UNIT_TEXT_MAX_CHARS
+        and _UNIT_TEXT.fullmatch(inner) is not None
+        and not QUALIFIER.search(inner)
+        and not _CONNECTOR_WORD.search(inner)
+        and not _VALUE_WORDS.search(inner)
+    )
+
+
 def _rewrite_text(group: re.Match[str]) -> str:
     """``\\text{…}`` inside an answer: a unit is dropped, "and"/"or" become a list comma,
     "percent" becomes ``\\%``. Anything else stays, so "3\\text{ is not the answer}" is not
@@ -134,11 +160,8 @@ def _rewrite_text(group: re.Match[str]) -> str:
         return ", "
     if lowered in _PERCENT_WORDS:
         return r"\%"
-    if (
-        _UNIT_TEXT.fullmatch(inner)
-        and not QUALIFIER.search(inner)
-        and not _CONNECTOR_WORD.search(inner)
-    ):
+    start = group.start()
+    if _unit_text(inner) and _AFTER_NUMBER.search(group.string, max(0, start - 16), start):
         return " "
     return group.group(0)
 
@@ -170,19 +193,24 @@ def _canonical_pass(text: str) -> str:
     whole = _TEXT_GROUP.fullmatch(text)
     if whole is not None:  # a text answer: "\\text{Evelyn}" is "Evelyn"
         text = whole.group(1).strip()
-    text = _UNIT_POWER.sub(
-        lambda m: " " if _UNIT_TEXT.fullmatch(m.group(1).strip()) else m.group(0), text
-    )
+    text = _UNIT_POWER.sub(lambda m: " " if _unit_text(m.group(1).strip()) else m.group(0), text)
     text = _DOUBLE_COMMA.sub(",", _TEXT_GROUP.sub(_rewrite_text, text))
-    for _ in range(2):  # "12 square cm": Math-Verify's own list of unit words, at the end
-        text = UNITS_AT_END.sub(r"\1", text).rstrip()
+    if _NUMBER_AND_WORDS.fullmatch(text):
+        # "12 square cm": Math-Verify's own list of unit words, only after a lone number (the
+        # list holds one-letter words, and "4 + 2s" must not become "4 + 2")
+        bare = UNITS_AT_END.sub(r"\1", UNITS_AT_END.sub(r"\1", text).rstrip()).rstrip()
+        if _LONE_NUMBER.fullmatch(bare):
+            text = bare
     text = _LEADING_POINT.sub("0.", text)
     if _MATH_LIST.fullmatch(text):
         text = ", ".join(piece.strip() for piece in re.findall(_MATH_PIECE, text))
-    text = _LIST_LABEL.sub("", _PERCENT_WORD.sub(r"\\%", _CURRENCY.sub("", text)))
-    approximation = _APPROXIMATION.fullmatch(text) if r"\approx" in text else None
-    if approximation is not None:
-        text = approximation.group("exact").strip()
+    text = _PERCENT_WORD.sub(r"\\%", _CURRENCY.sub("", text))
+    label = _LIST_LABEL.match(text)
+    if label is not None and "=" not in text[label.end() :] and "," in text[label.end() :]:
+        text = text[label.end() :]
+    exact, approx, value = text.rpartition(r"\approx")
+    if approx and _APPROXIMATE_VALUE.fullmatch(value) and _EXACT.search(exact):
+        text = exact.strip()
     if _SPACED_DECIMAL.fullmatch(text):
         text = _SPACED_DECIMAL.sub(r"\1\2", text)
     if _NUMBER_LIST.fullmatch(text):

@@ -56,17 +56,35 @@ _CLOSING = " \t\r\n.。!！"
 # estimates, rejections, conditions, questions, process steps.
 _NOT_STATED = re.compile(
     r"\b(?:likely|presumably|roughly|approx\w*|nearly|almost|estimat\w*|guess\w*|seems?|"
-    r"appears?|alternatively|otherwise|hmm+|wait|extraneous|reject\w*|invalid|discard\w*|"
-    r"contradict\w*|need|needs|let|set|try|assume|suppose|check|verify|remains?|far|step|case|"
-    r"when|whether|given|compute|calculate|prove\w*|unproven|show|want|claim\w*|conjecture)\b"
-    r"|[?？≈]|\\approx|\\sim|大概|大约|约|也许|估计|似乎|应该|吧|吗|舍|不符|矛盾|试|令|设|"
-    r"需要|要求|检验|验证|证明|当|时|大于|小于|至少|至多|不少于|不超过|不大于|不小于|超过|低于|"
-    r"高于|以上|以下|平方|立方|次方|倒数|相反数|一半|倍|万|千|亿",
+    r"appears?|alternatively|otherwise|hmm+|wait|oops|actually|extraneous|spurious|reject\w*|"
+    r"invalid|discard\w*|contradict\w*|need|needs|let|try|assume|suppose|check|verify|"
+    r"remains?|far|step|case|when|whether|given|compute|calculate|prove\w*|unproven|show|want|"
+    r"claim\w*|conjecture|exclud\w*|eliminat\w*|drop|rule[ds]?|remov\w*|plug\w*|"
+    r"substitut\w*|consider\w*|pick|choose|define|candidate|tentative\w*|naive|mistaken|"
+    r"previous|bound|allegedly|supposedly|pending|hypothes\w*|counterexample|typo|unverified|"
+    r"draft|says?|said|thinks?|believes?|writes?|wrote|careless|student|none|sometimes|usually|"
+    r"often|unless|dozen|inverse|reciprocal|factorial|below|above|less|more|fewer|least|most|"
+    r"million|billion|thousand|hundred|for (?:odd|even|all|each|some|every|any)|"
+    r"(?:one|a|another) possible|possible answers|nope|suspect\w*|probable|preliminary|"
+    r"initial\w*|original\w*|old|first|attempt\w*|forbidden|avoid|skip|breaks?|mistake\w*|"
+    r"error|input|question|options?|candidates?|bounds?|test|start\w*|nothing|unlikely)\b"
+    r"|'d\b|[?？≈]|\\approx|\\sim|=/=|!==|~=|"
+    r"大概|大约|约|也许|估计|似乎|应该|吧|吗|舍|不符|矛盾|试|令|设|需要|要求|检验|验证|证明|当|时|"
+    r"大于|小于|至少|至多|不少于|不超过|不大于|不小于|超过|低于|高于|以上|以下|左右|平方|立方|次方|"
+    r"倒数|相反数|一半|倍|万|千|亿|大致|近似|估算|好像|恐怕|貌似|看起来|暂定|多半|未必|难道|岂|"
+    r"理论上|据说|兴许|八成|大抵|想必|也可以|有望|初步|理应|看来|以为|认为|排除|去掉|删去|剔除|"
+    r"代入|检查|增根|上界|下界|草稿|不对|错|会是|取(?!值)|先算|原来|之所以|缘故|候选",
+    re.IGNORECASE,
+)
+# The opening of a question or of a process step: "Could it be 5", "Set n = 5".
+_NOT_A_STATEMENT_OPENING = re.compile(
+    r"(?:could|would|should|can|may|might|is|are|does|do|set|take|let|try|assume|suppose)\b",
     re.IGNORECASE,
 )
 _COPULA_END = re.compile(
     r"(?:(?P<before>\b[A-Za-z']+)\s+)?"
-    r"(?:\b(?:is|are|was|were|equals|be|becomes|has|have|had)\b|(?<![!<>\\])=|是|为|等于)"
+    r"(?:\b(?:is|are|was|were|equals|be|becomes|has|have|had)\b|(?<![!<>\\/~=])=(?!=)|是|为|"
+    r"等于|有)"
     r"(?:\s*(?:\bthe\b|\bexactly\b|\bjust\b|\bsimply\b|\bequal to\b))*"
     r"[\s:：,，]*(?:\\?\$|€|£|¥|\[|\()?\s*\Z",
     re.IGNORECASE,
@@ -77,7 +95,7 @@ _LABEL = re.compile(r"[^\W\d_]+(?:\s+[^\W\d_]+){0,5}\s*[:：]\s*")
 # What may follow the value: up to two unit words, never a word that transforms it.
 _UNIT_TAIL = re.compile(
     r"(?:\s*(?!(?:million|billion|trillion|thousand|hundred|squared|cubed|times|or|and|is|are|"
-    r"was|were|be|been)\b)"
+    r"was|were|be|been|k|short|dozen|less|more|fewer|below|above)\b)"
     r"[A-Za-z°%€£¥$²³]+\.?){0,2}\s*"
     r"|\s*(?:个|种|元|米|厘米|分米|千米|公里|分钟|小时|秒|克|千克|人|次|条|张|本|岁|天|度|项|位)\s*"
 )
@@ -109,7 +127,7 @@ def stated_value(sentence: str) -> str | None:
         return None
     body = _OPENING.sub("", sentence, count=1).strip().rstrip(_CLOSING)
     values, words = _values(body)
-    if not values or QUALIFIER.search(words) or _NOT_STATED.search(words):
+    if not values or hedged(words) or _NOT_A_STATEMENT_OPENING.match(body):
         return None
     real = [v for v in values if not v.is_name]
     listed = _listed_after_copula(real, words)
@@ -131,6 +149,12 @@ def stated_value(sentence: str) -> str | None:
     if not head.strip(" \t[(") or _LABEL.fullmatch(head.lstrip()):
         return value.text
     return None
+
+
+def hedged(words: str) -> bool:
+    """True when ``words`` (prose, values taken out) hedge, estimate, reject, condition, ask,
+    describe a process step or transform a value."""
+    return QUALIFIER.search(words) is not None or _NOT_STATED.search(words) is not None
 
 
 def _listed_after_copula(values: list[_Value], words: str) -> str | None:

@@ -36,6 +36,18 @@ from reward_service.pipeline.normalize import canonical_answer, to_halfwidth
         ("a = 4, -8", "4, -8"),
         ("x = 5", "x = 5"),
         ("x = 1, y = 2", "x = 1, y = 2"),
+        # units only after a lone number, and never words that change the value
+        ("12 square cm", "12"),
+        ("4 + 2s", "4 + 2s"),
+        ("2c", "2c"),
+        ("5\\ \\mathrm{cm}", "5"),
+        ("$125$ miles", "125"),
+        ("\\text{less than } 5", "\\text{less than } 5"),
+        ("5\\text{ million}", "5\\text{ million}"),
+        ("1 \\text{ in } 6", "1 \\text{ in } 6"),
+        ("12\\text{ cm}^2", "12"),
+        ("\\frac{\\sqrt{3}}{3} \\approx 0.577", "\\frac{\\sqrt{3}}{3}"),
+        ("5 <wrong>", "5 <wrong>"),
         ("答案。", "答案"),
     ],
 )
