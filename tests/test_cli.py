@@ -111,6 +111,19 @@ def test_files_and_the_shipped_example(tmp_path: Path) -> None:
     assert {k: (r["status"], r["verdict"]) for k, r in results.items()} == expected
 
 
+def test_a_reader_that_stops_early_gets_no_traceback() -> None:
+    done = subprocess.run(
+        f"{sys.executable} -m reward_service.cli score examples/requests.jsonl -o - --quiet"
+        " | head -1",
+        shell=True,
+        capture_output=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert len(done.stdout.splitlines()) == 1
+    assert b"Traceback" not in done.stderr, done.stderr.decode()
+
+
 def test_a_bad_setting_fails_at_start_up() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "reward_service.cli", "score", "-", "-o", "-"],
