@@ -111,9 +111,6 @@ _CONCLUSION = re.compile(
     r"|Final Answer\s*:)(?=[\s,:])|(?<!之)所以|因此|综上所述|综上|故(?=[\s,，:：]|答)"
 )
 _SENTENCE_BREAK = re.compile(r"[.!?](?=\s)|[。！？]|\n")
-# A conclusion quoted after a colon ("a careless student would write: Therefore, x = 5") is
-# not the span's own.
-_AFTER_COLON = re.compile(r"[:：]\s*\Z")
 _COMPLETE = re.compile(r"[.!?。！？]\s*\Z")
 _DIGIT = re.compile(r"\d")
 _LATEX_WORDS = re.compile(
@@ -222,7 +219,6 @@ def _listed(text: str, boxes: list[_Box]) -> bool:
     return len(boxes) > 1 and all(
         len(gap) <= _LISTED_GAP_MAX_CHARS
         and _CONNECTOR.search(gap) is not None
-        and QUALIFIER.search(_OR.sub(" ", gap)) is None
         and not _RETRACTION.search(gap)
         and not hedged(_OR.sub(" ", gap))
         for gap in (text[left.end : right.start] for left, right in itertools.pairwise(boxes))
@@ -354,16 +350,18 @@ def extract_answer(answer_span: str, problem: str | None = None) -> Extraction |
 
 
 def _statement(text: str) -> Extraction | None:
-    """The value stated by the span's final sentence: a complete final sentence opening with a
-    conclusion ("Therefore, the probability is 2/3."), else the span when it is one line
-    ("The sum is $A + B$", "Here is a zero matrix: $0$", "$E$")."""
+    """The value the span states: all of it when it is one line ("The sum is $A + B$", "Here
+    is a zero matrix: $0$", "$E$"), else its final sentence when that opens with a conclusion
+    and is complete ("Therefore, the probability is 2/3.")."""
     last = None
     for last in _CONCLUSION.finditer(text):  # noqa: B007 - we want the last match
         pass
     value = None
     if "\n" not in text and len(text) <= STATEMENT_MAX_CHARS:
         value = stated_value(text)  # one line: all of it is the statement
-    opens = last is not None and _AFTER_COLON.search(text, 0, last.start()) is None
+    # a conclusion quoted after a colon ("a careless student would write: Therefore, x = 5")
+    # is not the span's own
+    opens = last is not None and not text[: last.start()].rstrip().endswith((":", "："))
     if value is None and last is not None and opens:
         sentence = text[last.start() :].strip()
         if (

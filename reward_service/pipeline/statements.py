@@ -136,19 +136,32 @@ def stated_value(sentence: str) -> str | None:
     if len(real) > 1 or (not real and len(values) > 1):
         return None
     value = real[0] if real else values[0]
-    # brackets around the value are its delimiters: "The angle is [90]."
-    head, tail = words[: value.start], words[value.end :].replace("]", " ").replace(")", " ")
+    head, tail = words[: value.start], words[value.end :]
     if value.is_math and all(w.lower() in _FILLER for w in _WORD.findall(head + tail)):
         return value.text
-    if _UNIT_TAIL.fullmatch(tail) is None:
+    if not _only_units(tail):
         return None
-    copula = _COPULA_END.search(head)
-    if copula is not None:
-        before = copula.group("before")
-        return None if before is not None and before.lower() in _MODAL else value.text
+    asserted = _copula_asserts(head)
+    if asserted is not None:
+        return value.text if asserted else None
     if not head.strip(" \t[(") or _LABEL.fullmatch(head.lstrip()):
         return value.text
     return None
+
+
+def _copula_asserts(head: str) -> bool | None:
+    """None when ``head`` does not end in a copula; False when a modal stands before it ("could
+    be"); True otherwise."""
+    copula = _COPULA_END.search(head)
+    if copula is None:
+        return None
+    return (copula.group("before") or "").lower() not in _MODAL
+
+
+def _only_units(tail: str) -> bool:
+    """``tail`` holds at most unit words; brackets around the value are its delimiters ("The
+    angle is [90].")."""
+    return _UNIT_TAIL.fullmatch(tail.replace("]", " ").replace(")", " ")) is not None
 
 
 def hedged(words: str) -> bool:
@@ -163,13 +176,10 @@ def _listed_after_copula(values: list[_Value], words: str) -> str | None:
     if len(values) < 2:
         return None
     first, last = values[0], values[-1]
-    copula = _COPULA_END.search(words[: first.start])
-    if copula is None or (copula.group("before") or "").lower() in _MODAL:
+    if not _copula_asserts(words[: first.start]) or not _only_units(words[last.end :]):
         return None
     gaps = (words[left.end : right.start] for left, right in itertools.pairwise(values))
     if not all(_LIST_JOIN.fullmatch(gap) for gap in gaps):
-        return None
-    if _UNIT_TAIL.fullmatch(words[last.end :].replace("]", " ").replace(")", " ")) is None:
         return None
     return ", ".join(v.text for v in values)
 
