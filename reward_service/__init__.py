@@ -11,6 +11,7 @@ from reward_service.rewards import PartialPolicy, RewardTable
 from reward_service.service import RewardService
 from reward_service.settings import Settings
 from reward_service.types import (
+    Blame,
     GoldParts,
     PartResult,
     Provenance,
@@ -25,6 +26,7 @@ from reward_service.types import (
 )
 
 __all__ = [
+    "Blame",
     "GoldParts",
     "PartResult",
     "PartialPolicy",

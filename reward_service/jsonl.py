@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from reward_service.types import Reason, Route, ScoreRequest, ScoreResult, Status
+from reward_service.types import Blame, Reason, Route, ScoreRequest, ScoreResult, Status
 
 
 def parse_request_line(raw: bytes, line_number: int) -> ScoreRequest | ScoreResult:
@@ -70,6 +70,7 @@ def invalid_request(where: str, detail: str, request_id: str | int | None = None
         reward=None,
         route=Route.NONE,
         detail=f"{where}: {detail}",
+        blame=Blame.DATA,
     )
 
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    PLATFORM_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
@@ -76,6 +85,30 @@ class Metrics:
             registry=r,
         )
         self.in_flight = Gauge("reward_in_flight", "Responses being scored now", registry=r)
+        self.unscorable = Counter(
+            "reward_unscorable",
+            "Unscorable results by who caused them (response: penalised; data, "
+            "infrastructure: masked) and reason",
+            ["blame", "reason"],
+            registry=r,
+        )
+        self.format_filtered_share = Gauge(
+            "reward_format_filtered_share",
+            "Share of the recent results the format filter rejected",
+            registry=r,
+        )
+        self.format_alarms = Counter(
+            "reward_format_alarms",
+            "Times most recent results failed the format filter (a template setting is likely "
+            "wrong)",
+            registry=r,
+        )
+        self.build_info = Info(
+            "reward_build", "Versions of the service and its verifiers", registry=r
+        )
+        # RSS, CPU seconds, open fds of this process; the Python version
+        ProcessCollector(registry=r)
+        r.register(PLATFORM_COLLECTOR)
 
     def watch_pool(self, read: Callable[[], tuple[int, int]]) -> None:
         """Export worker restarts; ``read`` returns (timeouts, deaths) so far."""

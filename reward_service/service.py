@@ -24,10 +24,12 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from reward_service import __version__
+from reward_service.blame import blame_for
 from reward_service.cache import CacheBackend, ScoreCache, build_cache
 from reward_service.cache.records import ResultRecord
 from reward_service.cache.store import Found
 from reward_service.errors import ErrorCode, ServiceError
+from reward_service.format_alarm import FormatAlarm
 from reward_service.metrics import Metrics
 from reward_service.pipeline.prepare import (
     JudgeWork,
@@ -43,6 +45,7 @@ from reward_service.pipeline.prepare import (
 )
 from reward_service.settings import Settings
 from reward_service.types import (
+    Blame,
     PartResult,
     Provenance,
     Reason,
@@ -104,6 +107,10 @@ class RewardService:
             ),
             config_hash=settings.config_hash(),
         )
+        self.metrics.build_info.info(
+            {"version": __version__, **{k.replace("-", "_"): v for k, v in versions.items()}}
+        )
+        self._format_alarm = FormatAlarm(self.metrics)
         self._quarantine = Quarantine(settings.symbolic.quarantine_s, 10_000)
         self.in_flight = 0
         self.draining = False
@@ -214,6 +221,11 @@ class RewardService:
             self.metrics.results.labels(status.value, reason.value).inc(count)
         for route, count in Counter(r.route for r in results).items():
             self.metrics.routes.labels(route.value).inc(count)
+        for (blame, reason), count in Counter(
+            (r.blame, r.reason) for r in results if r.blame is not None
+        ).items():
+            self.metrics.unscorable.labels(blame.value, reason.value).inc(count)
+        self._format_alarm.observe(results)
         return results
 
     async def _run_pipeline(
@@ -271,7 +283,9 @@ class RewardService:
         for task in late:
             task.cancel()
         return {
-            key: Decision(None, Reason.TIMEOUT) if task in late else task.result()
+            key: Decision(None, Reason.TIMEOUT, blame=Blame.INFRASTRUCTURE)
+            if task in late
+            else task.result()
             for key, task in tasks.items()
         }
 
@@ -293,7 +307,7 @@ class RewardService:
             for task in late:
                 task.cancel()
             for pair, task in tasks.items():
-                outcomes[pair] = Outcome.TIMEOUT if task in late else task.result()
+                outcomes[pair] = Outcome.DEADLINE if task in late else task.result()
                 if task not in late and outcomes[pair] is Outcome.TIMEOUT:
                     self._quarantine.add(pair)  # the worker's own deadline, not the call's
         return outcomes
@@ -302,7 +316,7 @@ class RewardService:
         self, request: ScoreRequest, record: ResultRecord, cached: bool, elapsed_ms: float
     ) -> ScoreResult:
         reward = self.settings.rewards.reward(
-            record.status, record.verdict, record.fraction_correct
+            record.status, record.verdict, record.fraction_correct, record.blame, record.reason
         )
         parts = None
         if record.parts is not None:
@@ -327,6 +341,7 @@ class RewardService:
                 "elapsed_ms": elapsed_ms,
                 "detail": record.detail,
                 "provenance": self.provenance,
+                "blame": record.blame,
             },
         )
 
@@ -371,8 +386,10 @@ def _record(stage: Stage, decisions: dict[str, Decision]) -> ResultRecord:
             parts=None,
             fraction_correct=0.0,
             detail=stage.detail,
+            blame=blame_for(stage.status, stage.reason),
         )
     decision = decisions[stage.key]
+    status = Status.SCORED if decision.verdict is not None else Status.UNSCORABLE
     parts = None
     if decision.part_verdicts is not None:
         answers: list[str | None] = (
@@ -382,7 +399,7 @@ def _record(stage: Stage, decisions: dict[str, Decision]) -> ResultRecord:
         )
         parts = tuple(zip(decision.part_verdicts, answers, strict=True))
     return ResultRecord(
-        status=Status.SCORED if decision.verdict is not None else Status.UNSCORABLE,
+        status=status,
         verdict=decision.verdict,
         reason=decision.reason,
         route=stage.route.route,
@@ -391,4 +408,5 @@ def _record(stage: Stage, decisions: dict[str, Decision]) -> ResultRecord:
         parts=parts,
         fraction_correct=decision.fraction_correct,
         detail=None,
+        blame=blame_for(status, decision.reason, decision.blame),
     )

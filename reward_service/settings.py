@@ -147,9 +147,10 @@ class Settings(BaseSettings):
     """Upper bound on any client-requested deadline."""
     drain_timeout_s: float = Field(30.0, ge=0)
     """On SIGTERM: how long in-flight calls may take to finish before the server exits."""
-    trainer_unscorable_reward: float = 0.0
-    """Reward reported for unscorable results where a trainer's protocol has no null
-    (OpenRLHF ``/get_reward``, slime); the result is flagged as unscorable beside it."""
+    trainer_unscorable_reward: float = -1.0
+    """Reward reported for masked results (unscorable through no fault of the response) where
+    a trainer's protocol has no null (OpenRLHF ``/get_reward``, slime); flagged ``masked``
+    beside it. At most the incorrect reward by default: never more than a wrong answer."""
 
     @model_validator(mode="after")
     def _batch_fits_in_flight(self) -> Settings:

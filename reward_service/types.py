@@ -28,6 +28,18 @@ class Status(StrEnum):
     """The service could not decide (timeout, bad gold, no judge, ...); ``reward`` is null."""
 
 
+class Blame(StrEnum):
+    """Who caused an ``unscorable`` result; it decides what a trainer gets (DESIGN.md §1)."""
+
+    RESPONSE = "response"
+    """The response made it unscorable (too large, an answer that times out or crashes the
+    verifier): the policy's doing, so it is penalised like a wrong answer, never masked."""
+    DATA = "data"
+    """The gold or the request is broken: not the policy's doing, masked."""
+    INFRASTRUCTURE = "infrastructure"
+    """The judge, a worker or the call's deadline failed: not the policy's doing, masked."""
+
+
 class Verdict(StrEnum):
     CORRECT = "correct"
     INCORRECT = "incorrect"
@@ -69,6 +81,8 @@ class Reason(StrEnum):
     FORMAT_MULTIPLE_THINK = "format.multiple_think"
     FORMAT_TEXT_BEFORE_THINK = "format.text_before_think"
     FORMAT_EMPTY_ANSWER = "format.empty_answer"
+    FORMAT_TRUNCATED = "format.truncated"
+    """The trainer said the response hit its length limit (ahead of every other filter)."""
     REPETITION_THINKING = "repetition.thinking"
     REPETITION_ANSWER = "repetition.answer"
     # scored
@@ -140,6 +154,28 @@ def _without_surrogates(value: Any) -> Any:
     return value
 
 
+def number_text(value: int | float) -> str:
+    """A numeric label as answer text: integers exactly, floats in their shortest round-trip
+    form (``0.1``, ``2.5``; a whole float as an integer: ``3.0`` → ``3``)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return repr(value)
+
+
+def _gold_numbers_as_text(value: Any) -> Any:
+    """Numbers in a gold (datasets store numeric labels) become answer text, at any level; a
+    boolean is refused: ``True`` is no answer, and as a number it would silently be 1."""
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a gold answer; send the answer as text or a number")
+    if isinstance(value, int | float):
+        return number_text(value)
+    if isinstance(value, list):
+        return [_gold_numbers_as_text(v) for v in value]
+    if isinstance(value, dict) and isinstance(value.get("parts"), list):
+        return {**value, "parts": [_gold_numbers_as_text(p) for p in value["parts"]]}
+    return value
+
+
 class ScoreRequest(BaseModel):
     """One response to score. Unknown fields are rejected so a typo fails loudly."""
 
@@ -150,6 +186,11 @@ class ScoreRequest(BaseModel):
     def _clean(cls, value: Any) -> Any:
         return _without_surrogates(value)
 
+    @field_validator("gold", mode="before")
+    @classmethod
+    def _numbers_as_text(cls, value: Any) -> Any:
+        return _gold_numbers_as_text(value)
+
     id: str | int | None = None
     """Echoed back unchanged."""
     response: str
@@ -159,8 +200,13 @@ class ScoreRequest(BaseModel):
     """Problem text; the LLM judge needs it."""
     data_source: str | None = None
     """Dataset name; routing rules may match on it."""
-    think_in_prompt: bool = False
-    """True when the opening ``<think>`` tag was part of the prompt (R1-style chat templates)."""
+    think_in_prompt: bool | None = None
+    """True when the opening ``<think>`` tag was part of the prompt (R1-style chat templates);
+    None (default): read from the response — a ``</think>`` with no ``<think>`` before it
+    means the prompt opened the span."""
+    truncated: bool = False
+    """The response was cut at the generation length limit (``finish_reason == "length"``):
+    filtered as ``format.truncated``, whatever its text."""
     template: Template = Template.R1
     route: RouteHint = RouteHint.AUTO
 
@@ -188,7 +234,8 @@ class Provenance(BaseModel):
 
 
 class ScoreResult(BaseModel):
-    """The outcome for one request. ``reward`` is null exactly when ``status`` is unscorable."""
+    """The outcome for one request. ``reward`` is null exactly when the result is unscorable
+    through no fault of the response (``blame`` data or infrastructure): mask those."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -207,6 +254,15 @@ class ScoreResult(BaseModel):
     detail: str | None = None
     """Human-readable detail for errors (e.g. the validation message of a malformed request)."""
     provenance: Provenance | None = None
+    blame: Blame | None = None
+    """Who caused an ``unscorable`` result (None otherwise). ``response``: ``reward`` is the
+    penalty, not null; ``data`` / ``infrastructure``: ``reward`` is null, mask the sample."""
+
+    @property
+    def masked(self) -> bool:
+        """True when a trainer should leave this sample out: unscorable, not the response's
+        fault. Exactly when ``reward`` is null."""
+        return self.reward is None
 
 
 _set = object.__setattr__

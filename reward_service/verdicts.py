@@ -10,15 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from reward_service.types import Reason, Verdict
+from reward_service.blame import DEFAULT_BLAME, MASK_PRIORITY
+from reward_service.types import Blame, Reason, Verdict
 from reward_service.verifiers.outcome import Outcome
 
-_UNDECIDED_REASON: dict[Outcome, Reason] = {
-    Outcome.GOLD_UNPARSABLE: Reason.INVALID_GOLD,
-    Outcome.TIMEOUT: Reason.TIMEOUT,
-    Outcome.ERROR: Reason.VERIFIER_ERROR,
+_UNDECIDED: dict[Outcome, tuple[Reason, Blame]] = {
+    Outcome.GOLD_UNPARSABLE: (Reason.INVALID_GOLD, Blame.DATA),
+    Outcome.TIMEOUT: (Reason.TIMEOUT, Blame.RESPONSE),
+    Outcome.ERROR: (Reason.VERIFIER_ERROR, Blame.RESPONSE),
+    Outcome.DEADLINE: (Reason.TIMEOUT, Blame.INFRASTRUCTURE),
 }
-# When several comparisons are undecided, the most actionable reason is reported.
+# When several comparisons are undecided, the cause that masks wins, then the most
+# actionable reason.
 _REASON_PRIORITY = (Reason.INVALID_GOLD, Reason.TIMEOUT, Reason.VERIFIER_ERROR)
 
 
@@ -30,23 +33,43 @@ class Decision:
     reason: Reason
     part_verdicts: tuple[Verdict | None, ...] | None = None
     fraction_correct: float = 0.0
+    blame: Blame | None = None
+    """Who made an undecided decision undecided; None: the reason's default cause."""
+
+    @property
+    def cause(self) -> Blame:
+        """The blame of an undecided decision, defaulted from its reason."""
+        if self.blame is not None:
+            return self.blame
+        return DEFAULT_BLAME.get(self.reason, Blame.INFRASTRUCTURE)
 
 
 Lookup = Callable[[str, str], Outcome]
 """(gold, candidate) → outcome of that comparison."""
 
 
-def _worst(reasons: Sequence[Reason]) -> Reason:
-    return min(reasons, key=_REASON_PRIORITY.index)
+def _undecided(decisions: Sequence[Decision]) -> Decision:
+    """The one undecided decision to report among several."""
+    worst = min(
+        decisions,
+        key=lambda d: (
+            MASK_PRIORITY[d.cause],
+            _REASON_PRIORITY.index(d.reason) if d.reason in _REASON_PRIORITY else 99,
+        ),
+    )
+    return Decision(None, worst.reason, blame=worst.cause)
 
 
 def _judge_candidate(golds: Sequence[str], candidate: str, outcome: Lookup) -> Decision:
     outcomes = [outcome(gold, candidate) for gold in golds]
     if Outcome.EQUAL in outcomes:
         return Decision(Verdict.CORRECT, Reason.ANSWER_EQUIVALENT)
-    undecided = [_UNDECIDED_REASON[o] for o in outcomes if o in _UNDECIDED_REASON]
+    undecided = [
+        Decision(None, reason, blame=blame)
+        for reason, blame in (_UNDECIDED[o] for o in outcomes if o in _UNDECIDED)
+    ]
     if undecided:
-        return Decision(None, _worst(undecided))
+        return _undecided(undecided)
     if all(o is Outcome.ANSWER_UNPARSABLE for o in outcomes):
         return Decision(Verdict.INCORRECT, Reason.ANSWER_UNPARSABLE)
     return Decision(Verdict.INCORRECT, Reason.ANSWER_NOT_EQUIVALENT)
@@ -70,10 +93,10 @@ def decide_part(
         if any(d.verdict is Verdict.CORRECT for d in decisions):
             return Decision(Verdict.INCORRECT, Reason.ANSWER_HEDGED)
         return wrong[-1]
-    undecided = [d.reason for d in decisions if d.verdict is None]
+    undecided = [d for d in decisions if d.verdict is None]
     if as_list is not None and as_list.verdict is None:
-        undecided.append(as_list.reason)
-    return Decision(None, _worst(undecided))
+        undecided.append(as_list)
+    return _undecided(undecided)
 
 
 def combine_parts(parts: Sequence[Decision]) -> Decision:
@@ -81,9 +104,10 @@ def combine_parts(parts: Sequence[Decision]) -> Decision:
     if len(parts) == 1:
         return parts[0]
     verdicts = tuple(p.verdict for p in parts)
-    undecided = [p.reason for p in parts if p.verdict is None]
+    undecided = [p for p in parts if p.verdict is None]
     if undecided:
-        return Decision(None, _worst(undecided), verdicts)
+        worst = _undecided(undecided)
+        return Decision(None, worst.reason, verdicts, blame=worst.blame)
     correct = sum(v is Verdict.CORRECT for v in verdicts)
     fraction = correct / len(parts)
     if correct == len(parts):

@@ -67,7 +67,7 @@ def test_grpc_http_openrlhf_and_cli_agree(server: Server, tmp_path: Path) -> Non
     assert [comparable(r) for r in over_http] == [comparable(r) for r in offline]
     assert {r["status"] for r in offline} == {"scored", "filtered", "unscorable"}
 
-    # OpenRLHF sends prompt + response and gets rewards only (unscorable → 0.0)
+    # OpenRLHF sends prompt + response and gets rewards only (masked → trainer_unscorable_reward)
     single_part = [
         r for r in REQUESTS if not isinstance(r["gold"], dict) and r.get("template", "r1") == "r1"
     ]
@@ -83,5 +83,5 @@ def test_grpc_http_openrlhf_and_cli_agree(server: Server, tmp_path: Path) -> Non
     ).json()
     by_id = {r["id"]: r for r in offline}
     expected = [by_id[r["id"]]["reward"] for r in single_part]
-    assert reply["rewards"] == [0.0 if e is None else e for e in expected]
+    assert reply["rewards"] == [-1.0 if e is None else e for e in expected]
     assert reply["extra_logs"]["unscorable"] == [float(e is None) for e in expected]

@@ -11,6 +11,7 @@ import pytest
 
 import reward_service.pipeline.prepare as prepare_module
 from reward_service import (
+    Blame,
     GoldParts,
     PartialPolicy,
     Reason,
@@ -91,6 +92,13 @@ def score(service: RewardService, **fields: Any) -> Any:
         ),
         (
             dict(response="thinking</think>\\boxed{4}", gold="4"),
+            Status.SCORED,
+            Verdict.CORRECT,
+            Reason.ANSWER_EQUIVALENT,
+            1.0,
+        ),
+        (
+            dict(response="thinking</think>\\boxed{4}", gold="4", think_in_prompt=False),
             Status.FILTERED,
             None,
             Reason.FORMAT_MISSING_THINK_OPEN,
@@ -200,14 +208,14 @@ def score(service: RewardService, **fields: Any) -> Any:
             Status.UNSCORABLE,
             None,
             Reason.TIMEOUT,
-            None,
+            -1.0,  # the response's doing: the incorrect reward, never more
         ),
         (
             dict(response=r1("\\boxed{" + "1+" * 600 + "1}"), gold="4"),
             Status.UNSCORABLE,
             None,
             Reason.TOO_LARGE,
-            None,
+            -1.0,  # the response's doing: the incorrect reward, never more
         ),
         (
             dict(response=r1(" ".join(f"\\boxed{{{i}}}" for i in range(200))), gold="4"),
@@ -585,7 +593,7 @@ def test_a_bomb_costs_one_deadline_then_is_quarantined() -> None:
         started = time.monotonic()
         again = run(svc.score_batch([bomb] * 3))
         assert [r.reason for r in again] == [Reason.TIMEOUT] * 3
-        assert all(r.reward is None for r in again)
+        assert all(r.reward == -1.0 and r.blame is Blame.RESPONSE for r in again)
         assert svc.verifier.restarts == restarts  # no worker was tied up again
         assert time.monotonic() - started < first
     finally:

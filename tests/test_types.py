@@ -31,6 +31,7 @@ VALUES = {
         judge_model=None,
         config_hash="h",
     ),
+    "blame": None,
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reward_service.types import ScoreResult, Status
+from reward_service.types import ScoreResult, Status, Verdict
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
@@ -15,17 +15,24 @@ def think_opened(prompt: str) -> bool:
 
 
 def reward_or(result: ScoreResult, unscorable_reward: float) -> float:
-    """The result's reward, or ``unscorable_reward`` where a trainer's protocol has no null."""
+    """The result's reward, or ``unscorable_reward`` for a masked result (unscorable through
+    no fault of the response) where a trainer's protocol has no null. A result the response
+    made unscorable carries its penalty and never gets ``unscorable_reward``."""
     return result.reward if result.reward is not None else unscorable_reward
 
 
 def result_fields(result: ScoreResult, unscorable_reward: float) -> dict[str, float | str]:
-    """The same keys for every sample: ``score`` plus status, verdict, reason and an
-    ``unscorable`` flag (1.0 / 0.0) to mask on. No value is ever None."""
+    """The same keys for every sample, no value ever None: ``score``, ``acc`` (1.0 exactly
+    when correct: DAPO's group filter and verl's validation metrics read it), status, verdict,
+    reason, blame, ``unscorable`` (1.0 when the status is unscorable) and ``masked`` (1.0 when
+    the sample should be left out: unscorable and not the response's fault)."""
     return {
         "score": reward_or(result, unscorable_reward),
+        "acc": float(result.verdict is Verdict.CORRECT),
         "status": result.status.value,
         "verdict": result.verdict.value if result.verdict is not None else "",
         "reason": result.reason.value,
+        "blame": result.blame.value if result.blame is not None else "",
         "unscorable": float(result.status is Status.UNSCORABLE),
+        "masked": float(result.masked),
     }

@@ -3,8 +3,9 @@
 Protocol (OpenRLHF's ``--reward.remote_url http://host:8000/get_reward``): POST
 ``{"query": [...], "prompts": [...], "labels": [...]}`` where each query is prompt + response;
 the reply is ``{"rewards": [...], "scores": [...], "extra_logs": {...}}``, lists as long as
-``query``. OpenRLHF has no null reward, so an unscorable result gets ``trainer_unscorable_reward``
-(default 0.0) and ``extra_logs.unscorable`` = 1.0 marks it; ``scores`` (used for dynamic
+``query``. OpenRLHF has no null reward, so a masked result (unscorable through no fault of the
+response) gets ``trainer_unscorable_reward`` (default −1.0) and ``extra_logs.masked`` = 1.0
+marks it; a result the response made unscorable gets its penalty; ``scores`` (used for dynamic
 filtering) is 1.0 for correct, the fraction of right parts for partial, else 0.0.
 
 File variant (``--reward.remote_url /path/to/reward_service/adapters/openrlhf.py``): OpenRLHF
@@ -22,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from reward_service.adapters.common import reward_or, think_opened
 from reward_service.adapters.settings import adapter_client, adapter_settings
 from reward_service.jsonl import merge, request_from_json, requests_of
-from reward_service.types import Gold, ScoreRequest, ScoreResult, Status, Verdict
+from reward_service.types import Blame, ScoreRequest, ScoreResult, Status, Verdict
 
 
 class OpenRLHFRequest(BaseModel):
@@ -32,7 +33,8 @@ class OpenRLHFRequest(BaseModel):
 
     query: list[str]
     prompts: list[str]
-    labels: list[Gold]
+    labels: list[Any]
+    """Each checked on its own: a bad label fails its sample, not the call."""
 
 
 def response_of(query: str, prompt: str) -> str:
@@ -53,7 +55,7 @@ def to_requests(
                 "response": response_of(query, prompt),
                 "gold": label,
                 "problem": prompt,
-                "think_in_prompt": think_opened(prompt),
+                "think_in_prompt": True if think_opened(prompt) else None,
             },
             f"query[{i}]",
         )
@@ -76,6 +78,8 @@ def to_reply(results: Sequence[ScoreResult], unscorable_reward: float) -> dict[s
         "scores": [_score(r) for r in results],
         "extra_logs": {
             "unscorable": [float(r.status is Status.UNSCORABLE) for r in results],
+            "masked": [float(r.masked) for r in results],
+            "response_fault": [float(r.blame is Blame.RESPONSE) for r in results],
             "filtered": [float(r.status is Status.FILTERED) for r in results],
             "correct": [float(r.verdict is Verdict.CORRECT) for r in results],
         },

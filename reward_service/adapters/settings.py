@@ -27,13 +27,17 @@ class AdapterSettings(BaseSettings):
     token: SecretStr | None = None
     timeout_s: float = Field(300.0, gt=0)
     """Deadline of one scoring call."""
-    unscorable_reward: float = 0.0
-    """The score reported for unscorable results where the trainer needs a number (verl,
-    OpenRLHF, slime); such samples are flagged ``unscorable`` beside it. TRL gets None."""
+    unscorable_reward: float = -1.0
+    """The score of a *masked* result (unscorable through no fault of the response: a broken
+    gold, the judge or a worker down) where the trainer needs a number (verl, OpenRLHF,
+    slime); such samples are flagged ``masked`` beside it, and TRL gets None. Keep it at or
+    below your incorrect reward: a sample that cannot be masked must never be worth more than
+    a wrong answer. (A result the response made unscorable gets its penalty, not this.)"""
     template: Template = Template.R1
     think_in_prompt: bool | None = None
-    """None: decided per sample from the prompt when the trainer passes one (an open
-    ``<think>`` at its end), else False."""
+    """None: decided per sample — True when the trainer passes a prompt that leaves
+    ``<think>`` open, else read from the response by the service (a ``</think>`` with no
+    ``<think>`` before it)."""
     route: RouteHint = RouteHint.AUTO
 
 

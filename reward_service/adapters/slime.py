@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from reward_service.adapters.common import reward_or, think_opened
 from reward_service.adapters.settings import adapter_settings, async_adapter_client
 from reward_service.jsonl import merge, request_from_json, requests_of
-from reward_service.types import Gold, ScoreRequest, ScoreResult
+from reward_service.types import ScoreRequest, ScoreResult
 
 
 class SlimeRequest(BaseModel):
@@ -29,7 +29,8 @@ class SlimeRequest(BaseModel):
 
     prompt: str | list[dict[str, Any]]
     response: str
-    label: Gold
+    label: Any
+    """Checked as a gold: a number is read as its text, a boolean is refused."""
 
 
 def _prompt_text(prompt: Any) -> str:
@@ -46,7 +47,7 @@ def to_request(prompt: Any, response: str, label: Any, where: str) -> ScoreReque
             "response": response,
             "gold": label,
             "problem": text or None,
-            "think_in_prompt": think_opened(text),
+            "think_in_prompt": True if think_opened(text) else None,
         },
         where,
     )

@@ -50,7 +50,7 @@ def reward_service_reward(
                 "think_in_prompt": (
                     settings.think_in_prompt
                     if settings.think_in_prompt is not None
-                    else think_opened(prompt)
+                    else (True if think_opened(prompt) else None)
                 ),
                 "template": settings.template,
                 "route": settings.route,

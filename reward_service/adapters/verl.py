@@ -47,7 +47,7 @@ def _request(
     extra_info: dict[str, Any] | None,
 ) -> ScoreRequest | ScoreResult:
     extra = extra_info or {}
-    think_in_prompt = extra.get("think_in_prompt", settings.think_in_prompt)
+    think_in_prompt = extra.get("think_in_prompt", settings.think_in_prompt)  # None: read it
     return request_from_json(
         {
             "id": str(index),
@@ -55,7 +55,7 @@ def _request(
             "gold": _gold(ground_truth),
             "problem": extra.get("question") or extra.get("problem"),
             "data_source": None if data_source is None else str(data_source),
-            "think_in_prompt": bool(think_in_prompt),
+            "think_in_prompt": None if think_in_prompt is None else bool(think_in_prompt),
             "template": settings.template,
             "route": settings.route,
         },

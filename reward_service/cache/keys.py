@@ -56,6 +56,7 @@ class RequestKeys:
             request.think_in_prompt,
             request.template,
             request.route,
+            request.truncated,
         )
         header = self._headers.get(fields)
         if header is None:
@@ -74,6 +75,8 @@ class RequestKeys:
             request.template.value,
             request.route.value,
         ]
+        if request.truncated:  # appended only when set: earlier keys stay valid
+            fields.append(True)
         header = json.dumps(
             [CACHE_VERSION, "request", self._config_tag, fields],
             ensure_ascii=False,

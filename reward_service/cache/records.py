@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from reward_service.types import Reason, Route, Status, Verdict
+from reward_service.types import Blame, Reason, Route, Status, Verdict
 from reward_service.verdicts import Decision
 
 RECORD_VERSION = 1
@@ -40,6 +40,8 @@ class ResultRecord:
     parts: tuple[tuple[Verdict | None, str | None], ...] | None
     fraction_correct: float
     detail: str | None
+    blame: Blame | None = None
+    """Set only on unscorable records, which are never stored."""
 
 
 def _members(enum: type[E]) -> dict[Any, E]:
@@ -81,7 +83,9 @@ def decode_decision(text: str) -> Decision:
 
 
 def encode_result(record: ResultRecord) -> str:
-    return json.dumps({"v": RECORD_VERSION, **asdict(record)}, ensure_ascii=False)
+    fields = asdict(record)
+    del fields["blame"]  # stored records are never unscorable
+    return json.dumps({"v": RECORD_VERSION, **fields}, ensure_ascii=False)
 
 
 @lru_cache(maxsize=DECODED_MEMO)

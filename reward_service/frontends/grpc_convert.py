@@ -6,8 +6,9 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from reward_service.frontends.grpc_gen.reward.v1 import reward_pb2 as pb
-from reward_service.jsonl import request_from_json
+from reward_service.jsonl import invalid_request, request_from_json
 from reward_service.types import (
+    Blame,
     GoldParts,
     PartResult,
     Provenance,
@@ -30,6 +31,7 @@ _ENUMS: dict[type[StrEnum], tuple[Any, str]] = {
     Status: (pb.Status, "STATUS_"),
     Verdict: (pb.Verdict, "VERDICT_"),
     Route: (pb.Route, "ROUTE_"),
+    Blame: (pb.Blame, "BLAME_"),
 }
 
 
@@ -64,15 +66,20 @@ def _gold_to_json(gold: pb.Gold) -> Any:
 def request_from_proto(message: pb.ScoreRequest, where: str) -> ScoreRequest | ScoreResult:
     """A domain request, or the ``invalid_request`` result the other doors give for it."""
     request_id = message.id if message.HasField("id") else None
+    try:
+        template = enum_from_proto(Template, message.template) or Template.R1
+        route = enum_from_proto(RouteHint, message.route) or RouteHint.AUTO
+    except (ValueError, KeyError):  # proto3 enums are open: a newer client's number
+        return invalid_request(where, "unknown enum value in template or route", request_id)
     data: dict[str, Any] = {
         "id": request_id,
         "response": message.response,
         "gold": _gold_to_json(message.gold),
-        "think_in_prompt": message.think_in_prompt,
-        "template": enum_from_proto(Template, message.template) or Template.R1,
-        "route": enum_from_proto(RouteHint, message.route) or RouteHint.AUTO,
+        "template": template,
+        "route": route,
+        "truncated": message.truncated,
     }
-    for optional in ("problem", "data_source"):
+    for optional in ("problem", "data_source", "think_in_prompt"):
         if message.HasField(optional):
             data[optional] = getattr(message, optional)
     return request_from_json(data, where)
@@ -101,6 +108,7 @@ def request_to_proto(request: ScoreRequest) -> pb.ScoreRequest:
         think_in_prompt=request.think_in_prompt,
         template=enum_to_proto(request.template),
         route=enum_to_proto(request.route),
+        truncated=request.truncated,
     )
 
 
@@ -124,6 +132,7 @@ def result_to_proto(result: ScoreResult) -> pb.ScoreResult:
         cached=result.cached,
         elapsed_ms=result.elapsed_ms,
         detail=result.detail,
+        blame=enum_to_proto(result.blame),
         provenance=None
         if provenance is None
         else pb.Provenance(
@@ -175,4 +184,5 @@ def result_from_proto(message: pb.ScoreResult) -> ScoreResult:
         elapsed_ms=message.elapsed_ms,
         detail=_optional(message, "detail"),
         provenance=provenance,
+        blame=enum_from_proto(Blame, message.blame),
     )

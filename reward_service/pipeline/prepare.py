@@ -32,7 +32,7 @@ from reward_service.pipeline.extraction import (
 from reward_service.pipeline.normalize import canonical_answer, is_prose
 from reward_service.pipeline.repetition import is_repetitive
 from reward_service.pipeline.routing import RouteDecision, decide_route
-from reward_service.pipeline.spans import Layout, check_tags, locate_spans
+from reward_service.pipeline.spans import Layout, check_tags, locate_spans, opened_in_prompt
 from reward_service.settings import Settings
 from reward_service.types import (
     GoldParts,
@@ -179,7 +179,10 @@ class Planner:
                 ),
             )
         key = shared.keys.key(request, utf8)
-        template, in_prompt = request.template, request.think_in_prompt
+        if request.truncated:  # cut at the length limit: any format verdict would be about that
+            return Plan(key, Prepared(Status.FILTERED, Reason.FORMAT_TRUNCATED))
+        template = request.template
+        in_prompt = opened_in_prompt(response, request.think_in_prompt)
         layout = locate_spans(response, template, in_prompt)
         if isinstance(layout, Reason):  # rejected; the tag counts may give an earlier reason
             reason = check_tags(response, template, in_prompt) or layout
@@ -193,7 +196,8 @@ class Planner:
     def _filtered(self, request: ScoreRequest, layout: Layout) -> Prepared | None:
         """The format filter's tag counts, then the repetition filter on the thinking span;
         None when they pass."""
-        reason = check_tags(request.response, request.template, request.think_in_prompt)
+        in_prompt = opened_in_prompt(request.response, request.think_in_prompt)
+        reason = check_tags(request.response, request.template, in_prompt)
         if reason is not None:
             return Prepared(Status.FILTERED, reason)
         if is_repetitive(request.response[layout.thinking], self.settings.repetition):

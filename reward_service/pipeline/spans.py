@@ -88,6 +88,17 @@ RULES: dict[Template, _Rule] = {
 }
 
 
+def opened_in_prompt(response: str, stated: bool | None) -> bool:
+    """Whether the opening ``<think>`` was in the prompt: as the request ``stated``, else read
+    from the response where that is unambiguous — a ``</think>`` with no ``<think>`` before it
+    can only close a span the prompt opened (R1-distill and QwQ templates end the prompt with
+    ``<think>``; trainers that pass no prompt cannot say so)."""
+    if stated is not None:
+        return stated
+    close_at = response.find(THINK_CLOSE)
+    return close_at >= 0 and response.find(THINK_OPEN, 0, close_at) < 0
+
+
 def locate_spans(response: str, template: Template, think_in_prompt: bool) -> Layout | Reason:
     """Where the spans of ``response`` are, read from its ends only (no tag counting): exact
     when :func:`check_tags` passes. A reason here means the filter rejects the response, but

@@ -16,3 +16,5 @@ class Outcome(IntEnum):
     """The parent killed the worker at the task's deadline."""
     ERROR = 6
     """The worker raised or died (out of memory, crash)."""
+    DEADLINE = 7
+    """The call's deadline passed before the comparison ended (never leaves a worker)."""

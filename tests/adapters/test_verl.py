@@ -7,7 +7,7 @@ import pytest
 
 from reward_service.adapters import verl
 
-KEYS = {"score", "status", "verdict", "reason", "unscorable"}
+KEYS = {"score", "acc", "status", "verdict", "reason", "blame", "unscorable", "masked"}
 
 
 @pytest.mark.usefixtures("adapter_env")

@@ -38,6 +38,8 @@ def test_request_keys_cover_every_field_but_the_id() -> None:
         {"data_source": "d"},
         {"think_in_prompt": True},
         {"template": Template.PLAIN},
+        {"truncated": True},
+        {"think_in_prompt": False},
         {"route": RouteHint.JUDGE},
     ]:
         changed = base.model_copy(update=change)
@@ -50,7 +52,7 @@ def test_request_key_layout_is_stable() -> None:
     """Keys written by earlier versions stay valid: the header as JSON, NUL, the response."""
     request = ScoreRequest(response="<think>é</think>4", gold=["4", "four"], problem="p")
     header = json.dumps(
-        [CACHE_VERSION, "request", "cfg", [["4", "four"], "p", None, False, "r1", "auto"]],
+        [CACHE_VERSION, "request", "cfg", [["4", "four"], "p", None, None, "r1", "auto"]],
         ensure_ascii=False,
         separators=(",", ":"),
     )

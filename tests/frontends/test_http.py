@@ -79,10 +79,12 @@ def test_openrlhf_endpoint(server: Server) -> None:
         "labels": ["4", "4", "向东走三步"],
     }
     reply = post(server, "/get_reward", body).json()
-    assert reply["rewards"] == [1.0, -1.0, 0.0]
+    assert reply["rewards"] == [1.0, -1.0, -1.0]  # masked: trainer_unscorable_reward
     assert reply["scores"] == [1.0, 0.0, 0.0]
     assert reply["extra_logs"] == {
         "unscorable": [0.0, 0.0, 1.0],
+        "masked": [0.0, 0.0, 1.0],
+        "response_fault": [0.0, 0.0, 0.0],
         "filtered": [0.0, 1.0, 0.0],
         "correct": [1.0, 0.0, 0.0],
     }
@@ -105,6 +107,9 @@ def test_slime_endpoints(server: Server) -> None:
         "verdict": "correct",
         "reason": "answer.equivalent",
         "unscorable": 0.0,
+        "acc": 1.0,
+        "blame": "",
+        "masked": 0.0,
     }
 
 
@@ -146,7 +151,8 @@ def test_deadline_bounds_server_work(server: Server) -> None:
         "/v1/score/batch",
         {
             "requests": [
-                {"id": "bomb", "response": BOMB, "gold": "1"},
+                # a tower no other test sent: not quarantined by an earlier worker deadline
+                {"id": "bomb", "response": "<think>a</think>\\boxed{7^{7^{7^{7}}}}", "gold": "1"},
                 {"id": "ok", "response": GOOD, "gold": "4"},
             ]
         },
@@ -155,7 +161,8 @@ def test_deadline_bounds_server_work(server: Server) -> None:
     elapsed = time.monotonic() - started
     results = {r["id"]: r for r in reply.json()["results"]}
     assert (results["bomb"]["status"], results["bomb"]["reason"]) == ("unscorable", "timeout")
-    assert results["bomb"]["reward"] is None
+    assert results["bomb"]["reward"] is None  # the call's deadline: not the response's fault
+    assert results["bomb"]["blame"] == "infrastructure"
     assert results["ok"]["verdict"] == "correct"
     assert elapsed < 2.5  # the task deadline is 3 s: the call's own deadline cut it short
     assert httpx.get(server.http_url + "/readyz").status_code == 200

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from reward_service.types import Reason, Verdict
+from reward_service.types import Blame, Reason, Verdict
 from reward_service.verdicts import Decision
 from reward_service.verifiers.judge.client import JudgeClient, JudgeTimeout, JudgeUnavailable
 from reward_service.verifiers.judge.parsers import PARSERS, JudgeVerdict, UnparsableVerdict
@@ -79,7 +79,7 @@ class Judge:
                 )
             )
         except JudgeTimeout:
-            return Decision(None, Reason.TIMEOUT)
+            return Decision(None, Reason.TIMEOUT, blame=Blame.INFRASTRUCTURE)
         except JudgeUnavailable:
             return Decision(None, Reason.JUDGE_UNAVAILABLE)
         try:

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n8reward_service/frontends/grpc_gen/reward/v1/reward.proto\x12\treward.v1\"\x1f\n\x0c\x41lternatives\x12\x0f\n\x07\x61nswers\x18\x01 \x03(\t\"/\n\x05Parts\x12&\n\x05parts\x18\x01 \x03(\x0b\x32\x17.reward.v1.Alternatives\"t\n\x04Gold\x12\x10\n\x06\x61nswer\x18\x01 \x01(\tH\x00\x12/\n\x0c\x61lternatives\x18\x02 \x01(\x0b\x32\x17.reward.v1.AlternativesH\x00\x12!\n\x05parts\x18\x03 \x01(\x0b\x32\x10.reward.v1.PartsH\x00\x42\x06\n\x04kind\"\x88\x02\n\x0cScoreRequest\x12\x0f\n\x02id\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x10\n\x08response\x18\x02 \x01(\t\x12\x1d\n\x04gold\x18\x03 \x01(\x0b\x32\x0f.reward.v1.Gold\x12\x14\n\x07problem\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x18\n\x0b\x64\x61ta_source\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x17\n\x0fthink_in_prompt\x18\x06 \x01(\x08\x12%\n\x08template\x18\x07 \x01(\x0e\x32\x13.reward.v1.Template\x12#\n\x05route\x18\x08 \x01(\x0e\x32\x14.reward.v1.RouteHintB\x05\n\x03_idB\n\n\x08_problemB\x0e\n\x0c_data_source\">\n\x11ScoreBatchRequest\x12)\n\x08requests\x18\x01 \x03(\x0b\x32\x17.reward.v1.ScoreRequest\"=\n\x12ScoreBatchResponse\x12\'\n\x07results\x18\x01 \x03(\x0b\x32\x16.reward.v1.ScoreResult\"t\n\nPartResult\x12\r\n\x05index\x18\x01 \x01(\x05\x12#\n\x07verdict\x18\x02 \x01(\x0e\x32\x12.reward.v1.Verdict\x12\x1d\n\x10\x65xtracted_answer\x18\x03 \x01(\tH\x00\x88\x01\x01\x42\x13\n\x11_extracted_answer\"\xe5\x01\n\nProvenance\x12\x17\n\x0fservice_version\x18\x01 \x01(\t\x12\x46\n\x11verifier_versions\x18\x02 \x03(\x0b\x32+.reward.v1.Provenance.VerifierVersionsEntry\x12\x18\n\x0bjudge_model\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x0b\x63onfig_hash\x18\x04 \x01(\t\x1a\x37\n\x15VerifierVersionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0e\n\x0c_judge_model\"\xb3\x03\n\x0bScoreResult\x12\x0f\n\x02id\x18\x01 \x01(\tH\x00\x88\x01\x01\x12!\n\x06status\x18\x02 \x01(\x0e\x32\x11.reward.v1.Status\x12#\n\x07verdict\x18\x03 \x01(\x0e\x32\x12.reward.v1.Verdict\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x13\n\x06reward\x18\x05 \x01(\x01H\x01\x88\x01\x01\x12\x1f\n\x05route\x18\x06 \x01(\x0e\x32\x10.reward.v1.Route\x12\x19\n\x0croute_reason\x18\x07 \x01(\tH\x02\x88\x01\x01\x12\x1d\n\x10\x65xtracted_answer\x18\x08 \x01(\tH\x03\x88\x01\x01\x12$\n\x05parts\x18\t \x03(\x0b\x32\x15.reward.v1.PartResult\x12\x0e\n\x06\x63\x61\x63hed\x18\n \x01(\x08\x12\x12\n\nelapsed_ms\x18\x0b \x01(\x01\x12\x13\n\x06\x64\x65tail\x18\x0c \x01(\tH\x04\x88\x01\x01\x12)\n\nprovenance\x18\r \x01(\x0b\x32\x15.reward.v1.ProvenanceB\x05\n\x03_idB\t\n\x07_rewardB\x0f\n\r_route_reasonB\x13\n\x11_extracted_answerB\t\n\x07_detail*I\n\x08Template\x12\x18\n\x14TEMPLATE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bTEMPLATE_R1\x10\x01\x12\x12\n\x0eTEMPLATE_PLAIN\x10\x02*k\n\tRouteHint\x12\x1a\n\x16ROUTE_HINT_UNSPECIFIED\x10\x00\x12\x13\n\x0fROUTE_HINT_AUTO\x10\x01\x12\x17\n\x13ROUTE_HINT_SYMBOLIC\x10\x02\x12\x14\n\x10ROUTE_HINT_JUDGE\x10\x03*_\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x11\n\rSTATUS_SCORED\x10\x01\x12\x13\n\x0fSTATUS_FILTERED\x10\x02\x12\x15\n\x11STATUS_UNSCORABLE\x10\x03*c\n\x07Verdict\x12\x17\n\x13VERDICT_UNSPECIFIED\x10\x00\x12\x13\n\x0fVERDICT_CORRECT\x10\x01\x12\x15\n\x11VERDICT_INCORRECT\x10\x02\x12\x13\n\x0fVERDICT_PARTIAL\x10\x03*S\n\x05Route\x12\x15\n\x11ROUTE_UNSPECIFIED\x10\x00\x12\x12\n\x0eROUTE_SYMBOLIC\x10\x01\x12\x0f\n\x0bROUTE_JUDGE\x10\x02\x12\x0e\n\nROUTE_NONE\x10\x03\x32\xd8\x01\n\rRewardService\x12\x38\n\x05Score\x12\x17.reward.v1.ScoreRequest\x1a\x16.reward.v1.ScoreResult\x12I\n\nScoreBatch\x12\x1c.reward.v1.ScoreBatchRequest\x1a\x1d.reward.v1.ScoreBatchResponse\x12\x42\n\x0bScoreStream\x12\x17.reward.v1.ScoreRequest\x1a\x16.reward.v1.ScoreResult(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n8reward_service/frontends/grpc_gen/reward/v1/reward.proto\x12\treward.v1\"\x1f\n\x0c\x41lternatives\x12\x0f\n\x07\x61nswers\x18\x01 \x03(\t\"/\n\x05Parts\x12&\n\x05parts\x18\x01 \x03(\x0b\x32\x17.reward.v1.Alternatives\"t\n\x04Gold\x12\x10\n\x06\x61nswer\x18\x01 \x01(\tH\x00\x12/\n\x0c\x61lternatives\x18\x02 \x01(\x0b\x32\x17.reward.v1.AlternativesH\x00\x12!\n\x05parts\x18\x03 \x01(\x0b\x32\x10.reward.v1.PartsH\x00\x42\x06\n\x04kind\"\xb4\x02\n\x0cScoreRequest\x12\x0f\n\x02id\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x10\n\x08response\x18\x02 \x01(\t\x12\x1d\n\x04gold\x18\x03 \x01(\x0b\x32\x0f.reward.v1.Gold\x12\x14\n\x07problem\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x18\n\x0b\x64\x61ta_source\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x1c\n\x0fthink_in_prompt\x18\x06 \x01(\x08H\x03\x88\x01\x01\x12%\n\x08template\x18\x07 \x01(\x0e\x32\x13.reward.v1.Template\x12#\n\x05route\x18\x08 \x01(\x0e\x32\x14.reward.v1.RouteHint\x12\x11\n\ttruncated\x18\t \x01(\x08\x42\x05\n\x03_idB\n\n\x08_problemB\x0e\n\x0c_data_sourceB\x12\n\x10_think_in_prompt\">\n\x11ScoreBatchRequest\x12)\n\x08requests\x18\x01 \x03(\x0b\x32\x17.reward.v1.ScoreRequest\"=\n\x12ScoreBatchResponse\x12\'\n\x07results\x18\x01 \x03(\x0b\x32\x16.reward.v1.ScoreResult\"t\n\nPartResult\x12\r\n\x05index\x18\x01 \x01(\x05\x12#\n\x07verdict\x18\x02 \x01(\x0e\x32\x12.reward.v1.Verdict\x12\x1d\n\x10\x65xtracted_answer\x18\x03 \x01(\tH\x00\x88\x01\x01\x42\x13\n\x11_extracted_answer\"\xe5\x01\n\nProvenance\x12\x17\n\x0fservice_version\x18\x01 \x01(\t\x12\x46\n\x11verifier_versions\x18\x02 \x03(\x0b\x32+.reward.v1.Provenance.VerifierVersionsEntry\x12\x18\n\x0bjudge_model\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x0b\x63onfig_hash\x18\x04 \x01(\t\x1a\x37\n\x15VerifierVersionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0e\n\x0c_judge_model\"\xd4\x03\n\x0bScoreResult\x12\x0f\n\x02id\x18\x01 \x01(\tH\x00\x88\x01\x01\x12!\n\x06status\x18\x02 \x01(\x0e\x32\x11.reward.v1.Status\x12#\n\x07verdict\x18\x03 \x01(\x0e\x32\x12.reward.v1.Verdict\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x13\n\x06reward\x18\x05 \x01(\x01H\x01\x88\x01\x01\x12\x1f\n\x05route\x18\x06 \x01(\x0e\x32\x10.reward.v1.Route\x12\x19\n\x0croute_reason\x18\x07 \x01(\tH\x02\x88\x01\x01\x12\x1d\n\x10\x65xtracted_answer\x18\x08 \x01(\tH\x03\x88\x01\x01\x12$\n\x05parts\x18\t \x03(\x0b\x32\x15.reward.v1.PartResult\x12\x0e\n\x06\x63\x61\x63hed\x18\n \x01(\x08\x12\x12\n\nelapsed_ms\x18\x0b \x01(\x01\x12\x13\n\x06\x64\x65tail\x18\x0c \x01(\tH\x04\x88\x01\x01\x12)\n\nprovenance\x18\r \x01(\x0b\x32\x15.reward.v1.Provenance\x12\x1f\n\x05\x62lame\x18\x0e \x01(\x0e\x32\x10.reward.v1.BlameB\x05\n\x03_idB\t\n\x07_rewardB\x0f\n\r_route_reasonB\x13\n\x11_extracted_answerB\t\n\x07_detail*I\n\x08Template\x12\x18\n\x14TEMPLATE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bTEMPLATE_R1\x10\x01\x12\x12\n\x0eTEMPLATE_PLAIN\x10\x02*k\n\tRouteHint\x12\x1a\n\x16ROUTE_HINT_UNSPECIFIED\x10\x00\x12\x13\n\x0fROUTE_HINT_AUTO\x10\x01\x12\x17\n\x13ROUTE_HINT_SYMBOLIC\x10\x02\x12\x14\n\x10ROUTE_HINT_JUDGE\x10\x03*_\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x11\n\rSTATUS_SCORED\x10\x01\x12\x13\n\x0fSTATUS_FILTERED\x10\x02\x12\x15\n\x11STATUS_UNSCORABLE\x10\x03*c\n\x07Verdict\x12\x17\n\x13VERDICT_UNSPECIFIED\x10\x00\x12\x13\n\x0fVERDICT_CORRECT\x10\x01\x12\x15\n\x11VERDICT_INCORRECT\x10\x02\x12\x13\n\x0fVERDICT_PARTIAL\x10\x03*S\n\x05Route\x12\x15\n\x11ROUTE_UNSPECIFIED\x10\x00\x12\x12\n\x0eROUTE_SYMBOLIC\x10\x01\x12\x0f\n\x0bROUTE_JUDGE\x10\x02\x12\x0e\n\nROUTE_NONE\x10\x03*\\\n\x05\x42lame\x12\x15\n\x11\x42LAME_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x42LAME_RESPONSE\x10\x01\x12\x0e\n\nBLAME_DATA\x10\x02\x12\x18\n\x14\x42LAME_INFRASTRUCTURE\x10\x03\x32\xd8\x01\n\rRewardService\x12\x38\n\x05Score\x12\x17.reward.v1.ScoreRequest\x1a\x16.reward.v1.ScoreResult\x12I\n\nScoreBatch\x12\x1c.reward.v1.ScoreBatchRequest\x1a\x1d.reward.v1.ScoreBatchResponse\x12\x42\n\x0bScoreStream\x12\x17.reward.v1.ScoreRequest\x1a\x16.reward.v1.ScoreResult(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,16 +33,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PROVENANCE_VERIFIERVERSIONSENTRY']._loaded_options = None
   _globals['_PROVENANCE_VERIFIERVERSIONSENTRY']._serialized_options = b'8\001'
-  _globals['_TEMPLATE']._serialized_start=1453
-  _globals['_TEMPLATE']._serialized_end=1526
-  _globals['_ROUTEHINT']._serialized_start=1528
-  _globals['_ROUTEHINT']._serialized_end=1635
-  _globals['_STATUS']._serialized_start=1637
-  _globals['_STATUS']._serialized_end=1732
-  _globals['_VERDICT']._serialized_start=1734
-  _globals['_VERDICT']._serialized_end=1833
-  _globals['_ROUTE']._serialized_start=1835
-  _globals['_ROUTE']._serialized_end=1918
+  _globals['_TEMPLATE']._serialized_start=1530
+  _globals['_TEMPLATE']._serialized_end=1603
+  _globals['_ROUTEHINT']._serialized_start=1605
+  _globals['_ROUTEHINT']._serialized_end=1712
+  _globals['_STATUS']._serialized_start=1714
+  _globals['_STATUS']._serialized_end=1809
+  _globals['_VERDICT']._serialized_start=1811
+  _globals['_VERDICT']._serialized_end=1910
+  _globals['_ROUTE']._serialized_start=1912
+  _globals['_ROUTE']._serialized_end=1995
+  _globals['_BLAME']._serialized_start=1997
+  _globals['_BLAME']._serialized_end=2089
   _globals['_ALTERNATIVES']._serialized_start=71
   _globals['_ALTERNATIVES']._serialized_end=102
   _globals['_PARTS']._serialized_start=104
@@ -50,19 +52,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GOLD']._serialized_start=153
   _globals['_GOLD']._serialized_end=269
   _globals['_SCOREREQUEST']._serialized_start=272
-  _globals['_SCOREREQUEST']._serialized_end=536
-  _globals['_SCOREBATCHREQUEST']._serialized_start=538
-  _globals['_SCOREBATCHREQUEST']._serialized_end=600
-  _globals['_SCOREBATCHRESPONSE']._serialized_start=602
-  _globals['_SCOREBATCHRESPONSE']._serialized_end=663
-  _globals['_PARTRESULT']._serialized_start=665
-  _globals['_PARTRESULT']._serialized_end=781
-  _globals['_PROVENANCE']._serialized_start=784
-  _globals['_PROVENANCE']._serialized_end=1013
-  _globals['_PROVENANCE_VERIFIERVERSIONSENTRY']._serialized_start=942
-  _globals['_PROVENANCE_VERIFIERVERSIONSENTRY']._serialized_end=997
-  _globals['_SCORERESULT']._serialized_start=1016
-  _globals['_SCORERESULT']._serialized_end=1451
-  _globals['_REWARDSERVICE']._serialized_start=1921
-  _globals['_REWARDSERVICE']._serialized_end=2137
+  _globals['_SCOREREQUEST']._serialized_end=580
+  _globals['_SCOREBATCHREQUEST']._serialized_start=582
+  _globals['_SCOREBATCHREQUEST']._serialized_end=644
+  _globals['_SCOREBATCHRESPONSE']._serialized_start=646
+  _globals['_SCOREBATCHRESPONSE']._serialized_end=707
+  _globals['_PARTRESULT']._serialized_start=709
+  _globals['_PARTRESULT']._serialized_end=825
+  _globals['_PROVENANCE']._serialized_start=828
+  _globals['_PROVENANCE']._serialized_end=1057
+  _globals['_PROVENANCE_VERIFIERVERSIONSENTRY']._serialized_start=986
+  _globals['_PROVENANCE_VERIFIERVERSIONSENTRY']._serialized_end=1041
+  _globals['_SCORERESULT']._serialized_start=1060
+  _globals['_SCORERESULT']._serialized_end=1528
+  _globals['_REWARDSERVICE']._serialized_start=2092
+  _globals['_REWARDSERVICE']._serialized_end=2308
 # @@protoc_insertion_point(module_scope)

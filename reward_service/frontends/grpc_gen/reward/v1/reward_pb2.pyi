@@ -40,6 +40,13 @@ class Route(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ROUTE_SYMBOLIC: _ClassVar[Route]
     ROUTE_JUDGE: _ClassVar[Route]
     ROUTE_NONE: _ClassVar[Route]
+
+class Blame(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BLAME_UNSPECIFIED: _ClassVar[Blame]
+    BLAME_RESPONSE: _ClassVar[Blame]
+    BLAME_DATA: _ClassVar[Blame]
+    BLAME_INFRASTRUCTURE: _ClassVar[Blame]
 TEMPLATE_UNSPECIFIED: Template
 TEMPLATE_R1: Template
 TEMPLATE_PLAIN: Template
@@ -59,6 +66,10 @@ ROUTE_UNSPECIFIED: Route
 ROUTE_SYMBOLIC: Route
 ROUTE_JUDGE: Route
 ROUTE_NONE: Route
+BLAME_UNSPECIFIED: Blame
+BLAME_RESPONSE: Blame
+BLAME_DATA: Blame
+BLAME_INFRASTRUCTURE: Blame
 
 class Alternatives(_message.Message):
     __slots__ = ("answers",)
@@ -83,7 +94,7 @@ class Gold(_message.Message):
     def __init__(self, answer: _Optional[str] = ..., alternatives: _Optional[_Union[Alternatives, _Mapping]] = ..., parts: _Optional[_Union[Parts, _Mapping]] = ...) -> None: ...
 
 class ScoreRequest(_message.Message):
-    __slots__ = ("id", "response", "gold", "problem", "data_source", "think_in_prompt", "template", "route")
+    __slots__ = ("id", "response", "gold", "problem", "data_source", "think_in_prompt", "template", "route", "truncated")
     ID_FIELD_NUMBER: _ClassVar[int]
     RESPONSE_FIELD_NUMBER: _ClassVar[int]
     GOLD_FIELD_NUMBER: _ClassVar[int]
@@ -92,6 +103,7 @@ class ScoreRequest(_message.Message):
     THINK_IN_PROMPT_FIELD_NUMBER: _ClassVar[int]
     TEMPLATE_FIELD_NUMBER: _ClassVar[int]
     ROUTE_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
     id: str
     response: str
     gold: Gold
@@ -100,7 +112,8 @@ class ScoreRequest(_message.Message):
     think_in_prompt: bool
     template: Template
     route: RouteHint
-    def __init__(self, id: _Optional[str] = ..., response: _Optional[str] = ..., gold: _Optional[_Union[Gold, _Mapping]] = ..., problem: _Optional[str] = ..., data_source: _Optional[str] = ..., think_in_prompt: _Optional[bool] = ..., template: _Optional[_Union[Template, str]] = ..., route: _Optional[_Union[RouteHint, str]] = ...) -> None: ...
+    truncated: bool
+    def __init__(self, id: _Optional[str] = ..., response: _Optional[str] = ..., gold: _Optional[_Union[Gold, _Mapping]] = ..., problem: _Optional[str] = ..., data_source: _Optional[str] = ..., think_in_prompt: _Optional[bool] = ..., template: _Optional[_Union[Template, str]] = ..., route: _Optional[_Union[RouteHint, str]] = ..., truncated: _Optional[bool] = ...) -> None: ...
 
 class ScoreBatchRequest(_message.Message):
     __slots__ = ("requests",)
@@ -144,7 +157,7 @@ class Provenance(_message.Message):
     def __init__(self, service_version: _Optional[str] = ..., verifier_versions: _Optional[_Mapping[str, str]] = ..., judge_model: _Optional[str] = ..., config_hash: _Optional[str] = ...) -> None: ...
 
 class ScoreResult(_message.Message):
-    __slots__ = ("id", "status", "verdict", "reason", "reward", "route", "route_reason", "extracted_answer", "parts", "cached", "elapsed_ms", "detail", "provenance")
+    __slots__ = ("id", "status", "verdict", "reason", "reward", "route", "route_reason", "extracted_answer", "parts", "cached", "elapsed_ms", "detail", "provenance", "blame")
     ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     VERDICT_FIELD_NUMBER: _ClassVar[int]
@@ -158,6 +171,7 @@ class ScoreResult(_message.Message):
     ELAPSED_MS_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
     PROVENANCE_FIELD_NUMBER: _ClassVar[int]
+    BLAME_FIELD_NUMBER: _ClassVar[int]
     id: str
     status: Status
     verdict: Verdict
@@ -171,4 +185,5 @@ class ScoreResult(_message.Message):
     elapsed_ms: float
     detail: str
     provenance: Provenance
-    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[Status, str]] = ..., verdict: _Optional[_Union[Verdict, str]] = ..., reason: _Optional[str] = ..., reward: _Optional[float] = ..., route: _Optional[_Union[Route, str]] = ..., route_reason: _Optional[str] = ..., extracted_answer: _Optional[str] = ..., parts: _Optional[_Iterable[_Union[PartResult, _Mapping]]] = ..., cached: _Optional[bool] = ..., elapsed_ms: _Optional[float] = ..., detail: _Optional[str] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ...) -> None: ...
+    blame: Blame
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[Status, str]] = ..., verdict: _Optional[_Union[Verdict, str]] = ..., reason: _Optional[str] = ..., reward: _Optional[float] = ..., route: _Optional[_Union[Route, str]] = ..., route_reason: _Optional[str] = ..., extracted_answer: _Optional[str] = ..., parts: _Optional[_Iterable[_Union[PartResult, _Mapping]]] = ..., cached: _Optional[bool] = ..., elapsed_ms: _Optional[float] = ..., detail: _Optional[str] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ..., blame: _Optional[_Union[Blame, str]] = ...) -> None: ...
