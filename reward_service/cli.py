@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import sys
@@ -13,18 +14,24 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
+from pydantic import ValidationError
 from tqdm import tqdm
 
+from reward_service import __version__
 from reward_service.client import AsyncRewardClient
+from reward_service.config import UnknownSetting, add_settings_flags, effective, settings_from
 from reward_service.dumps import SHAPES, count_rows, read_dump, shape_with
 from reward_service.jsonl import merge, parse_request_line, requests_of, result_line
+from reward_service.logs import configure_logging
 from reward_service.rescore import build_report, report_markdown, report_plot, rescore
 from reward_service.server import serve
 from reward_service.service import RewardService
 from reward_service.settings import Settings, SymbolicSettings
 from reward_service.types import ScoreRequest, ScoreResult, Template
+
+log = logging.getLogger("reward_service")
 
 IN_FLIGHT_BATCHES = 2
 """Batches scored concurrently, so workers stay busy while the next batch is read."""
@@ -95,20 +102,19 @@ def _score_command(args: argparse.Namespace) -> int:
         overrides["workers"] = args.workers
     if args.task_timeout is not None:
         overrides["task_timeout_s"] = args.task_timeout
-    settings = _with_judge(Settings(), args)
-    if args.cache_url is not None:
-        settings = settings.model_copy(update={"cache_url": args.cache_url})
+    settings = _with_judge(settings_from(args, args.settings_flags), args)
+    _start_logging(settings, quiet=True)
     if overrides:
         symbolic = SymbolicSettings(**{**settings.symbolic.model_dump(), **overrides})
         settings = settings.model_copy(update={"symbolic": symbolic})
     with ExitStack() as stack:
         source = (
-            sys.stdin.buffer if args.input == "-" else stack.enter_context(open(args.input, "rb"))
+            sys.stdin.buffer if args.input == "-" else stack.enter_context(_open(args.input, "rb"))
         )
         sink = (
             sys.stdout.buffer
             if args.output == "-"
-            else stack.enter_context(open(args.output, "wb"))
+            else stack.enter_context(_open(args.output, "wb"))
         )
         started = time.perf_counter()
         progress = sys.stderr.isatty() and not args.quiet
@@ -128,21 +134,39 @@ def _with_judge(settings: Settings, args: argparse.Namespace) -> Settings:
 
 
 def _serve_command(args: argparse.Namespace) -> int:
-    overrides = {
-        name: value
-        for name, value in (
-            ("host", args.host),
-            ("http_port", args.http_port),
-            ("grpc_port", args.grpc_port),
-        )
-        if value is not None
-    }
-    settings = _with_judge(Settings(**overrides), args)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    settings = _with_judge(settings_from(args, args.settings_flags), args)
+    _start_logging(settings, quiet=False)
     asyncio.run(serve(settings))
     return 0
+
+
+def _start_logging(settings: Settings, *, quiet: bool) -> None:
+    """Logging as the settings say, then the effective configuration (secrets masked) — at
+    INFO for the server, at DEBUG for offline commands whose stderr is their summary."""
+    configure_logging(settings.log_level, settings.log_format)
+    level = logging.DEBUG if quiet else logging.INFO
+    log.log(level, "reward-service %s, settings: %s", __version__, json.dumps(effective(settings)))
+
+
+def _open(path: str, mode: str) -> BinaryIO:
+    try:
+        return open(path, mode)
+    except OSError as error:
+        raise CommandError(f"cannot open {path}: {error.strerror}") from error
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+class CommandError(Exception):
+    """A problem with what the user asked for: printed as one line, exit status 2."""
 
 
 async def _run_rescore(args: argparse.Namespace, settings: Settings) -> int:
@@ -210,34 +234,30 @@ def _judge_arguments(parser: argparse.ArgumentParser) -> None:
         "--judge-url",
         help="OpenAI-compatible base URL, e.g. http://vllm:8000/v1 (setting: judge.url)",
     )
-    parser.add_argument(
-        "--judge-model", help="judge spec name from judge_models/ (setting: judge.model)"
-    )
+    parser.add_argument("--judge-model", help="judge spec name (setting: judge.model)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reward-service", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"reward-service {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     serving = commands.add_parser(
-        "serve", help="run the HTTP and gRPC service (settings from REWARD_SERVICE_* variables)"
+        "serve",
+        help="run the HTTP and gRPC service (settings: REWARD_SERVICE_* variables or flags)",
     )
-    serving.add_argument("--host", help="listen address (setting: host)")
-    serving.add_argument("--http-port", type=int, help="HTTP port (setting: http_port)")
-    serving.add_argument("--grpc-port", type=int, help="gRPC port (setting: grpc_port)")
     _judge_arguments(serving)
-    serving.set_defaults(handler=_serve_command)
+    serving.set_defaults(handler=_serve_command, settings_flags=add_settings_flags(serving))
     score = commands.add_parser(
         "score", help="score JSONL requests offline, one result line per input line"
     )
     score.add_argument("input", help="JSONL requests, '-' for stdin")
     score.add_argument("-o", "--output", required=True, help="JSONL results, '-' for stdout")
-    score.add_argument("--batch-size", type=int, default=256)
-    score.add_argument("--workers", type=int, help="verifier worker processes")
-    score.add_argument("--task-timeout", type=float, help="seconds per verification task")
-    score.add_argument("--cache-url", help="Redis for the score cache (setting: cache_url)")
+    score.add_argument("--batch-size", type=_positive, default=256)
+    score.add_argument("--workers", type=_positive, help="short for --symbolic.workers")
+    score.add_argument("--task-timeout", type=float, help="short for --symbolic.task-timeout-s")
     score.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     _judge_arguments(score)
-    score.set_defaults(handler=_score_command)
+    score.set_defaults(handler=_score_command, settings_flags=add_settings_flags(score))
     again = commands.add_parser(
         "rescore", help="rescore a rollout dump (JSONL or Parquet), resumable, with a report"
     )
@@ -283,11 +303,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))
+    except (CommandError, UnknownSetting) as error:
+        print(f"reward-service: error: {error}", file=sys.stderr)
+        return 2
+    except ValidationError as error:
+        print(f"reward-service: error: invalid settings: {_one_line(error)}", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         # whoever read standard output has gone (`score … -o - | head`): stop quietly, as other
         # command-line tools do, and keep Python from complaining again when it exits
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def _one_line(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in error.errors()
+    )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ def parse_request_line(raw: bytes, line_number: int) -> ScoreRequest | ScoreResu
     """A request, or an ``unscorable/invalid_request`` result saying what is wrong with the line
     (with its 1-based number, and its ``id`` when one can be read)."""
     where = f"line {line_number}"
+    if not raw.strip():
+        return invalid_request(where, "blank line: every line must hold one JSON request")
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as error:

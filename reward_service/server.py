@@ -44,7 +44,8 @@ async def serve(settings: Settings) -> None:
             host=settings.host,
             port=settings.http_port,
             timeout_graceful_shutdown=int(settings.drain_timeout_s) or None,
-            log_level="info",
+            log_level=settings.log_level.lower(),
+            log_config=None,  # the process's logging (configure_logging) serves uvicorn too
             access_log=False,
         )
     )

@@ -17,6 +17,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reward_service.rewards import RewardTable
 
+ENV_PREFIX = "REWARD_SERVICE_"
+CLIENT_ENV_PREFIX = "REWARD_SERVICE_CLIENT_"
+"""The trainer-side client's settings (``adapters/settings.py``)."""
+
 
 class RepetitionTier(BaseModel):
     """Chunks costing less than ``novelty`` of their size are repeated; a run of them covering
@@ -98,7 +102,7 @@ class Settings(BaseSettings):
     """Everything configurable about the service."""
 
     model_config = SettingsConfigDict(
-        env_prefix="REWARD_SERVICE_",
+        env_prefix=ENV_PREFIX,
         env_nested_delimiter="__",
         extra="forbid",
         frozen=True,
@@ -135,6 +139,13 @@ class Settings(BaseSettings):
     grpc_port: int = Field(50051, ge=0, le=65535)
     auth_token: SecretStr | None = None
     """When set, both doors require ``Authorization: Bearer <token>`` (health stays open)."""
+    auth_exempt_paths: list[str] = Field(default_factory=list)
+    """HTTP paths that need no token although ``auth_token`` is set, for trainers that send no
+    headers (OpenRLHF's remote RM: ``/get_reward``; slime: ``/slime/reward``). Pair it with a
+    network policy that admits only the trainer (README, "Auth and trainers")."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    """``json``: one JSON object per log line (for log collectors)."""
     max_batch_size: int = Field(4096, ge=1)
     """Requests in one batch call; more is an error, not a silent truncation."""
     max_in_flight: int = Field(16384, ge=1)

@@ -14,13 +14,13 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reward_service.client import AsyncRewardClient, RewardClient
+from reward_service.config import check_environment
+from reward_service.settings import CLIENT_ENV_PREFIX
 from reward_service.types import RouteHint, Template
 
 
 class AdapterSettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="REWARD_SERVICE_CLIENT_", extra="forbid", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix=CLIENT_ENV_PREFIX, extra="forbid", frozen=True)
 
     url: str = "http://127.0.0.1:8000"
     """The service: ``http://host:port`` or ``grpc://host:port``."""
@@ -43,6 +43,9 @@ class AdapterSettings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def adapter_settings() -> AdapterSettings:
+    """The client settings, read once; a misspelt ``REWARD_SERVICE_*`` variable raises
+    :class:`~reward_service.config.UnknownSetting` here instead of being ignored."""
+    check_environment(client=AdapterSettings)
     return AdapterSettings()
 
 

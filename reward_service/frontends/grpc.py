@@ -8,7 +8,6 @@ token is configured; health and reflection stay open.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -17,6 +16,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from reward_service.auth import bearer_matches
 from reward_service.errors import ServiceError
 from reward_service.frontends.grpc_convert import request_from_proto, result_to_proto
 from reward_service.frontends.grpc_gen.reward.v1 import reward_pb2 as pb
@@ -142,7 +142,7 @@ class BearerAuth(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Requires ``authorization: Bearer <token>`` metadata on reward.v1 methods."""
 
     def __init__(self, token: str) -> None:
-        self._expected = f"Bearer {token}"
+        self._token = token
 
     async def intercept_service(
         self,
@@ -153,7 +153,7 @@ class BearerAuth(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         if handler is None or not details.method.startswith(_GUARDED_PREFIX):
             return handler
         sent = dict(details.invocation_metadata or ()).get("authorization", "")
-        if hmac.compare_digest(str(sent), self._expected):
+        if bearer_matches(str(sent), self._token):
             return handler
         return _deny(handler)
 
@@ -169,6 +169,9 @@ class GrpcDoor:
             options=[
                 ("grpc.max_receive_message_length", settings.max_body_bytes),
                 ("grpc.max_send_message_length", -1),
+                # grpc's default SO_REUSEPORT lets a second server bind a port a stale one
+                # still holds, and the kernel then splits calls between the two
+                ("grpc.so_reuseport", 0),
             ],
         )
         reward_pb2_grpc.add_RewardServiceServicer_to_server(RewardServicer(service), self.server)

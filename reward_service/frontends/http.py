@@ -8,7 +8,7 @@ Endpoints: ``POST /v1/score``, ``POST /v1/score/batch``, ``POST /get_reward`` (O
 
 from __future__ import annotations
 
-import hmac
+import math
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from reward_service import __version__
 from reward_service.adapters import openrlhf, slime
 from reward_service.adapters.common import result_fields
+from reward_service.auth import bearer_matches
 from reward_service.errors import ErrorCode, ServiceError
 from reward_service.jsonl import merge, request_from_json, requests_of
 from reward_service.metrics import Metrics
@@ -43,7 +44,9 @@ class BatchRequest(BaseModel):
     requests: list[Any] = Field(
         json_schema_extra={"items": {"$ref": "#/components/schemas/ScoreRequest"}}
     )
-    timeout_s: float | None = Field(None, gt=0, description="server-side deadline, seconds")
+    timeout_s: float | None = Field(
+        None, gt=0, allow_inf_nan=False, description="server-side deadline, seconds"
+    )
 
 
 class BatchResponse(BaseModel):
@@ -113,8 +116,10 @@ def _timeout(header: str | None) -> float | None:
         raise ServiceError(
             ErrorCode.INVALID_REQUEST, f"{TIMEOUT_HEADER} must be seconds"
         ) from error
-    if value <= 0:
-        raise ServiceError(ErrorCode.INVALID_REQUEST, f"{TIMEOUT_HEADER} must be positive")
+    if not math.isfinite(value) or value <= 0:  # nan compares false with everything
+        raise ServiceError(
+            ErrorCode.INVALID_REQUEST, f"{TIMEOUT_HEADER} must be a positive number of seconds"
+        )
     return value
 
 
@@ -157,11 +162,12 @@ def create_app(service: RewardService, *, ready: Callable[[], bool]) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     token = settings.auth_token.get_secret_value() if settings.auth_token else None
 
-    async def authorized(authorization: str | None = Header(None)) -> None:
-        if token is None:
+    exempt = frozenset(settings.auth_exempt_paths)
+
+    async def authorized(request: Request, authorization: str | None = Header(None)) -> None:
+        if token is None or request.url.path in exempt:
             return
-        expected = f"Bearer {token}"
-        if authorization is None or not hmac.compare_digest(authorization, expected):
+        if not bearer_matches(authorization, token):
             raise ServiceError(ErrorCode.UNAUTHENTICATED, "missing or wrong bearer token")
 
     guarded = [Depends(authorized)]
