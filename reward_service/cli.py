@@ -150,7 +150,7 @@ def _start_logging(settings: Settings, *, quiet: bool) -> None:
 
 def _open(path: str, mode: str) -> BinaryIO:
     try:
-        return cast(BinaryIO, open(path, mode))  # noqa: SIM115 - the caller closes it
+        return cast(BinaryIO, open(path, mode))
     except OSError as error:
         raise CommandError(f"cannot open {path}: {error.strerror}") from error
 
