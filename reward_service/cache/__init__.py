@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from reward_service.cache.base import CacheBackend
 from reward_service.cache.memory import MemoryCache
-from reward_service.cache.redis import RedisCache, TwoLevelCache
 from reward_service.cache.store import ScoreCache
 from reward_service.metrics import Metrics
 from reward_service.settings import Settings
@@ -18,6 +17,13 @@ def build_cache(settings: Settings, metrics: Metrics) -> ScoreCache:
     if settings.cache_url is None:
         backend, name = MemoryCache(settings.cache_size), "memory"
     else:
+        try:  # the redis extra: only a service given a cache URL needs it
+            from reward_service.cache.redis import RedisCache, TwoLevelCache  # noqa: PLC0415
+        except ImportError as error:
+            raise RuntimeError(
+                "cache_url is set but the Redis client is not installed: "
+                "pip install 'reward-service[redis]'"
+            ) from error
         redis = RedisCache(
             settings.cache_url, ttl_s=settings.cache_ttl_s, timeout_s=settings.cache_timeout_s
         )
@@ -27,4 +33,4 @@ def build_cache(settings: Settings, metrics: Metrics) -> ScoreCache:
     return ScoreCache(backend, metrics, name)
 
 
-__all__ = ["CacheBackend", "MemoryCache", "RedisCache", "ScoreCache", "build_cache"]
+__all__ = ["CacheBackend", "MemoryCache", "ScoreCache", "build_cache"]
