@@ -1,15 +1,26 @@
-"""verl: a ``custom_reward_function`` module.
+"""verl: a custom reward function module (tested against verl 0.9.1's reward loop).
 
-    custom_reward_function:
-      path: <site-packages>/reward_service/adapters/verl.py
-      name: compute_score            # or compute_score_batch with reward_model.reward_manager=batch
+verl ≥ 0.7 (the reward loop; 0.9.1 has no other) reads ``reward.custom_reward_function.*``::
+
+    reward.custom_reward_function.path=<site-packages>/reward_service/adapters/verl.py
+    reward.custom_reward_function.name=compute_score_async
+
+Every reward-loop manager (``naive``, ``dapo``, ``gdpo``, ``limited``, ``remote``) calls the
+function once per sample and awaits it when it is a coroutine function, so
+``compute_score_async`` keeps no thread of verl's pool busy; the service coalesces the
+concurrent single-sample calls. ``compute_score`` is the blocking form.
+
+Legacy verl (< 0.7): top-level ``custom_reward_function.path/name`` and
+``reward_model.reward_manager=batch`` with ``compute_score_batch``; verl 0.9.1 ignores the
+top-level keys without a word and has no ``batch`` manager.
 
 Every call returns a dict with the same keys for every sample: ``score`` (the reward;
-``REWARD_SERVICE_CLIENT_UNSCORABLE_REWARD`` when unscorable), ``status``, ``verdict``,
-``reason`` and ``unscorable`` (1.0 / 0.0, to mask on). ``ground_truth`` may be a string, a list
-or numpy array of accepted answers, or ``{"parts": [...]}``. ``extra_info["question"]`` (or
-``"problem"``) is sent as the problem text; ``extra_info["think_in_prompt"]`` overrides the
-setting of the same name.
+``REWARD_SERVICE_CLIENT_UNSCORABLE_REWARD`` for a masked result), ``acc`` (DAPO's
+``filter_groups.metric=acc``), ``status``, ``verdict``, ``reason``, ``blame``, ``unscorable``
+and ``masked`` (1.0 / 0.0). ``ground_truth`` may be a string, a number, a list or numpy array
+of accepted answers, or ``{"parts": [...]}``. ``extra_info["question"]`` (or ``"problem"``) is
+sent as the problem text; ``extra_info["think_in_prompt"]`` overrides the setting of the same
+name.
 """
 
 from __future__ import annotations
@@ -87,7 +98,8 @@ def compute_score_batch(
     extra_infos: Sequence[dict[str, Any] | None] | None = None,
     **kwargs: Any,
 ) -> list[dict[str, Any]]:
-    """verl's batch reward function (``reward_manager=batch``): one dict per sample."""
+    """The legacy batch reward function (verl < 0.7, ``reward_model.reward_manager=batch``):
+    one dict per sample, in one call to the service."""
     settings = adapter_settings()
     infos = extra_infos if extra_infos is not None else [None] * len(solution_strs)
     staged = [

@@ -233,3 +233,21 @@ def test_graceful_shutdown_drains_in_flight_work(tmp_path: Path) -> None:
         assert results[0]["reason"] == "timeout" and results[1]["verdict"] == "correct"
         with pytest.raises(httpx.TransportError):
             httpx.get(server.http_url + "/healthz", timeout=2)
+
+
+def test_numeric_labels_on_every_door(server: Server) -> None:
+    good = "<think>x</think>\\boxed{4}"
+    reply = post(
+        server,
+        "/get_reward",
+        {"query": ["Q" + good] * 3, "prompts": ["Q"] * 3, "labels": [4, 4.0, True]},
+    ).json()
+    assert reply["rewards"][:2] == [1.0, 1.0]
+    assert reply["extra_logs"]["masked"] == [0.0, 0.0, 1.0]  # a boolean fails its sample only
+    slime = {"prompt": "Q", "response": good, "label": 4}
+    assert post(server, "/slime/reward", slime).json() == 1.0
+    result = post(server, "/v1/score", {"response": good, "gold": [3, 4]}).json()
+    assert result["verdict"] == "correct"
+    refused = post(server, "/v1/score", {"response": good, "gold": False})
+    assert refused.status_code == 400
+    assert "boolean" in refused.json()["error"]["message"]
