@@ -14,6 +14,7 @@ deadline of a whole call, sent to the server so its work stops there too.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import threading
 import time
@@ -145,8 +146,12 @@ class AsyncRewardClient:
         batch_size: int = 1024,
         retries: int = 4,
         backoff_s: float = 0.5,
-        max_concurrency: int = 4,
+        max_concurrency: int = 256,
     ) -> None:
+        """``max_concurrency``: chunks in flight at once from this client. Per-sample callers
+        (verl's reward loop, slime) each send one chunk, so it must be well above the
+        trainer's concurrency or calls queue here while their deadlines run; the server
+        refuses what it cannot take (``overloaded``, retried)."""
         scheme = urlsplit(url).scheme
         if scheme not in TRANSPORTS:
             raise ValueError(f"unsupported URL scheme {scheme!r}; use one of {sorted(TRANSPORTS)}")
@@ -204,31 +209,44 @@ class RewardClient:
     it works from plain code and from inside another running event loop alike."""
 
     def __init__(self, url: str, **options: Any) -> None:
+        self._url, self._options = url, options
+        self._start()
+
+    def _start(self) -> None:
+        self._pid = os.getpid()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, daemon=True, name="reward-client"
         )
         self._thread.start()
-        self._client: AsyncRewardClient = self._call(self._make(url, options))
+        self._client: AsyncRewardClient = self._submit(self._make(self._url, self._options))
 
     @staticmethod
     async def _make(url: str, options: dict[str, Any]) -> AsyncRewardClient:
         return AsyncRewardClient(url, **options)
 
-    def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+    def _submit(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
+    def _call(self, call: Callable[[AsyncRewardClient], Coroutine[Any, Any, T]]) -> T:
+        if os.getpid() != self._pid:
+            # a fork() copied this client without its loop thread (threads do not survive a
+            # fork) and with the parent's sockets: waiting on it would hang forever, so the
+            # child starts its own (verl's prime manager forks worker processes)
+            self._start()
+        return self._submit(call(self._client))
+
     def score(self, request: ScoreRequest, *, timeout_s: float | None = None) -> ScoreResult:
-        return self._call(self._client.score(request, timeout_s=timeout_s))
+        return self._call(lambda client: client.score(request, timeout_s=timeout_s))
 
     def score_batch(
         self, requests: Sequence[ScoreRequest], *, timeout_s: float | None = None
     ) -> list[ScoreResult]:
-        return self._call(self._client.score_batch(requests, timeout_s=timeout_s))
+        return self._call(lambda client: client.score_batch(requests, timeout_s=timeout_s))
 
     def close(self) -> None:
-        if self._loop.is_running():
-            self._call(self._client.aclose())
+        if os.getpid() == self._pid and self._loop.is_running():
+            self._submit(self._client.aclose())
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=5)
             self._loop.close()

@@ -4,13 +4,14 @@ retries on transient failures only, deadlines."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Iterator
 
 import pytest
 
 from reward_service.client import AsyncRewardClient, ClientError, RewardClient
-from reward_service.types import ScoreRequest, Status, Verdict
+from reward_service.types import ScoreRequest, ScoreResult, Status, Verdict
 from tests.serving import TOKEN, Server, free_port, running_server
 
 GOOD = "<think>x</think>\\boxed{4}"
@@ -95,3 +96,48 @@ def test_auth_errors_are_not_retried(strict: Server, transport: str) -> None:
 def test_unknown_scheme() -> None:
     with pytest.raises(ValueError, match="scheme"):
         AsyncRewardClient("ftp://x")
+
+
+def test_a_client_used_before_fork_works_in_the_child(server: Server) -> None:
+    """verl's prime manager forks workers after the parent scored once: the child's copy of
+    the client has no loop thread and must not hang."""
+    client = RewardClient(server.http_url, timeout_s=30)
+    request = ScoreRequest(response="<think>a</think>\\boxed{4}", gold="4")
+    assert client.score(request).verdict is Verdict.CORRECT
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report and leave at once, without the parent's cleanup
+        try:
+            verdict = client.score(request).verdict
+            os.write(write, str(verdict).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    try:
+        _, status = os.waitpid(pid, 0)
+        assert os.read(read, 100) == b"correct"
+        assert status == 0
+    finally:
+        os.close(read)
+        client.close()
+
+
+def test_many_single_sample_callers_are_all_sent(server: Server) -> None:
+    """Concurrent per-sample calls are not queued behind a small client-side cap until their
+    deadlines pass."""
+
+    async def go() -> list[ScoreResult]:
+        async with AsyncRewardClient(server.grpc_url, timeout_s=20) as client:
+            return list(
+                await asyncio.gather(
+                    *(
+                        client.score(
+                            ScoreRequest(response=f"<think>a</think>\\boxed{{{i}}}", gold="3")
+                        )
+                        for i in range(40)
+                    )
+                )
+            )
+
+    results = asyncio.run(go())
+    assert sum(r.verdict is Verdict.CORRECT for r in results) == 1
