@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reward_service.rewards import RewardTable
+from reward_service.types import Template
 
 ENV_PREFIX = "REWARD_SERVICE_"
 CLIENT_ENV_PREFIX = "REWARD_SERVICE_CLIENT_"
@@ -158,6 +159,9 @@ class Settings(BaseSettings):
     """Upper bound on any client-requested deadline."""
     drain_timeout_s: float = Field(30.0, ge=0)
     """On SIGTERM: how long in-flight calls may take to finish before the server exits."""
+    trainer_template: Template = Template.R1
+    """Layout of responses on ``/get_reward`` and ``/slime/*``, whose protocols carry none:
+    ``plain`` for non-reasoning models."""
     trainer_unscorable_reward: float = -1.0
     """Reward reported for masked results (unscorable through no fault of the response) where
     a trainer's protocol has no null (OpenRLHF ``/get_reward``, slime); flagged ``masked``

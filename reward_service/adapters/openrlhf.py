@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from reward_service.adapters.common import reward_or, think_opened
 from reward_service.adapters.settings import adapter_client, adapter_settings
 from reward_service.jsonl import merge, request_from_json, requests_of
-from reward_service.types import Blame, ScoreRequest, ScoreResult, Status, Verdict
+from reward_service.types import Blame, ScoreRequest, ScoreResult, Status, Template, Verdict
 
 
 class OpenRLHFRequest(BaseModel):
@@ -43,7 +43,10 @@ def response_of(query: str, prompt: str) -> str:
 
 
 def to_requests(
-    queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any]
+    queries: Sequence[str],
+    prompts: Sequence[str],
+    labels: Sequence[Any],
+    template: Template = Template.R1,
 ) -> list[ScoreRequest | ScoreResult]:
     """One request per query; a bad label gives that query an ``invalid_request`` result."""
     if not len(queries) == len(prompts) == len(labels):
@@ -56,6 +59,7 @@ def to_requests(
                 "gold": label,
                 "problem": prompt,
                 "think_in_prompt": True if think_opened(prompt) else None,
+                "template": template,
             },
             f"query[{i}]",
         )
@@ -93,7 +97,7 @@ def reward_func(
     settings. Returns torch tensors when torch is importable (as OpenRLHF concatenates them),
     plain lists otherwise."""
     settings = adapter_settings()
-    staged = to_requests(queries, prompts, labels)
+    staged = to_requests(queries, prompts, labels, settings.template)
     results = merge(staged, adapter_client().score_batch(requests_of(staged)))
     reply = to_reply(results, settings.unscorable_reward)
     try:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from reward_service.adapters.common import reward_or, think_opened
 from reward_service.adapters.settings import adapter_settings, async_adapter_client
 from reward_service.jsonl import merge, request_from_json, requests_of
-from reward_service.types import ScoreRequest, ScoreResult
+from reward_service.types import ScoreRequest, ScoreResult, Template
 
 
 class SlimeRequest(BaseModel):
@@ -39,7 +39,9 @@ def _prompt_text(prompt: Any) -> str:
     return str(prompt or "")
 
 
-def to_request(prompt: Any, response: str, label: Any, where: str) -> ScoreRequest | ScoreResult:
+def to_request(
+    prompt: Any, response: str, label: Any, where: str, template: Template = Template.R1
+) -> ScoreRequest | ScoreResult:
     text = _prompt_text(prompt)
     return request_from_json(
         {
@@ -48,6 +50,7 @@ def to_request(prompt: Any, response: str, label: Any, where: str) -> ScoreReque
             "gold": label,
             "problem": text or None,
             "think_in_prompt": True if think_opened(text) else None,
+            "template": template,
         },
         where,
     )
@@ -58,7 +61,8 @@ async def reward(args: Any, sample: Any, **kwargs: Any) -> float | list[float]:
     samples = sample if isinstance(sample, list) else [sample]
     settings = adapter_settings()
     staged = [
-        to_request(s.prompt, s.response, s.label, f"sample {i}") for i, s in enumerate(samples)
+        to_request(s.prompt, s.response, s.label, f"sample {i}", settings.template)
+        for i, s in enumerate(samples)
     ]
     client = async_adapter_client()
     results = merge(staged, await client.score_batch(requests_of(staged)))

@@ -208,14 +208,20 @@ def create_app(service: RewardService, *, ready: Callable[[], bool]) -> FastAPI:
     ) -> dict[str, Any]:
         """OpenRLHF's remote reward model protocol (see ``adapters/openrlhf.py``)."""
         try:
-            staged = openrlhf.to_requests(body.query, body.prompts, body.labels)
+            staged = openrlhf.to_requests(
+                body.query, body.prompts, body.labels, settings.trainer_template
+            )
         except ValueError as error:
             raise ServiceError(ErrorCode.INVALID_REQUEST, str(error)) from error
         results = await _score_staged(service, staged, _timeout(timeout))
         return openrlhf.to_reply(results, settings.trainer_unscorable_reward)
 
     async def slime_result(body: slime.SlimeRequest, timeout: str | None) -> ScoreResult:
-        staged = [slime.to_request(body.prompt, body.response, body.label, "slime")]
+        staged = [
+            slime.to_request(
+                body.prompt, body.response, body.label, "slime", settings.trainer_template
+            )
+        ]
         return (await _score_staged(service, staged, _timeout(timeout)))[0]
 
     @app.post("/slime/reward", dependencies=guarded)

@@ -12,7 +12,9 @@ from reward_service.verifiers.pool import TaskTimeout, WorkerDied, WorkerPool
 
 log = logging.getLogger(__name__)
 
-VERIFIER_PACKAGES = ("math-verify", "sympy", "latex2sympy2_extended")
+# the antlr runtime picks which generated LaTeX parser runs, and the parsers differ (4.9.3
+# reads fewer answers than 4.13.2): it decides verdicts as much as the others
+VERIFIER_PACKAGES = ("math-verify", "sympy", "latex2sympy2_extended", "antlr4-python3-runtime")
 
 
 def verifier_versions() -> dict[str, str]:

@@ -41,3 +41,16 @@ def test_process_and_build_metrics(server: Server) -> None:
     assert "process_cpu_seconds_total" in text
     assert "reward_build_info{" in text and 'math_verify="' in text
     assert "reward_format_filtered_share" in text
+
+
+def test_trainer_doors_score_non_reasoning_models(tmp_path: Path) -> None:
+    """OpenRLHF's and slime's protocols carry no template: the server's trainer_template does."""
+    with running_server(tmp_path, trainer_template="plain") as plain:
+        reply = httpx.post(
+            plain.http_url + "/get_reward",
+            json={"query": ["Q The answer is $4$."], "prompts": ["Q"], "labels": [4]},
+            timeout=60,
+        ).json()
+        assert reply["rewards"] == [1.0]
+        slime = {"prompt": "Q", "response": "So \\boxed{4}.", "label": "4"}
+        assert httpx.post(plain.http_url + "/slime/reward", json=slime, timeout=60).json() == 1.0
