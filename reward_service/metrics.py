@@ -18,6 +18,7 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 
 
 class _PoolCollector(Collector):
@@ -109,6 +110,30 @@ class Metrics:
         # RSS, CPU seconds, open fds of this process; the Python version
         ProcessCollector(registry=r)
         r.register(PLATFORM_COLLECTOR)
+        self.micro_batch_calls = Histogram(
+            "reward_micro_batch_calls",
+            "Calls coalesced into one micro-batch",
+            buckets=SIZE_BUCKETS,
+            registry=r,
+        )
+        self.micro_batch_requests = Histogram(
+            "reward_micro_batch_requests",
+            "Requests in one micro-batch",
+            buckets=SIZE_BUCKETS,
+            registry=r,
+        )
+        self.work_started = Counter(
+            "reward_work_started",
+            "Verification work run: worker-pool comparisons and judge questions",
+            ["kind"],
+            registry=r,
+        )
+        self.work_shared = Counter(
+            "reward_work_shared",
+            "Verification work another call already had in flight, awaited instead of run again",
+            ["kind"],
+            registry=r,
+        )
 
     def watch_pool(self, read: Callable[[], tuple[int, int]]) -> None:
         """Export worker restarts; ``read`` returns (timeouts, deaths) so far."""

@@ -1,35 +1,43 @@
 """The core: a batch of requests in, one result per request out, same order.
 
-Every front door and the offline CLI call :meth:`RewardService.score_batch`. For a batch:
+Every front door and the offline CLI call :meth:`RewardService.score_batch`. A call is
+admitted on its own — the batch limit, backpressure (``max_in_flight``), draining — then
+coalesced with the calls arriving at the same time into a micro-batch (``coalesce.py``). For a
+micro-batch:
 
-1. admission: the batch limit, backpressure (``max_in_flight``), draining;
-2. the plan of every request (``pipeline/prepare.py``), off the event loop: its request-level
+1. the plan of every request (``pipeline/prepare.py``), off the event loop: its request-level
    key and, from its answer span, the work it needs and that work's answer-level key;
-3. one cache lookup (one round trip) for all those keys: identical requests seen before are
+2. one cache lookup (one round trip) for all those keys: identical requests seen before are
    answered from their stored result;
-4. the filters (format tags, repetition) for the rest, off the event loop and over threads;
-5. the work the answer-level cache did not know: each distinct (gold, answer) comparison once
-   in the worker pool, each distinct judge question once, under the call's deadline;
-6. one cache store for everything decided; results, with the reward from the reward table.
+3. the filters (format tags, repetition) for the rest, off the event loop and over threads;
+4. the work the answer-level cache did not know: each distinct (gold, answer) comparison once
+   in the worker pool, each distinct judge question once — and work another call already has
+   in flight is awaited, not run again (``inflight.py``) — each call under its own deadline;
+5. one cache store for everything decided; each call's results, with the reward from the
+   reward table.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
 from collections import Counter
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Hashable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
 
 from reward_service import __version__
 from reward_service.blame import blame_for
 from reward_service.cache import CacheBackend, ScoreCache, build_cache
 from reward_service.cache.records import ResultRecord
-from reward_service.cache.store import Found
+from reward_service.coalesce import Call, Coalescer
 from reward_service.errors import ErrorCode, ServiceError
 from reward_service.format_alarm import FormatAlarm
+from reward_service.inflight import InFlight
 from reward_service.metrics import Metrics
 from reward_service.pipeline.prepare import (
     JudgeWork,
@@ -112,6 +120,8 @@ class RewardService:
         )
         self._format_alarm = FormatAlarm(self.metrics)
         self._quarantine = Quarantine(settings.symbolic.quarantine_s, 10_000)
+        self._inflight = InFlight(self.metrics.work_started, self.metrics.work_shared)
+        self._coalescer = Coalescer(settings.coalesce, self._score_calls, self.metrics)
         self.in_flight = 0
         self.draining = False
         self._idle = asyncio.Event()
@@ -160,7 +170,7 @@ class RewardService:
         budget = min(timeout_s or settings.default_timeout_s, settings.max_timeout_s)
         self._admit(len(requests))
         try:
-            return await self._score_admitted(requests, time.monotonic() + budget)
+            return await self._coalescer.submit(requests, time.monotonic() + budget)
         finally:
             self._release(len(requests))
 
@@ -184,10 +194,50 @@ class RewardService:
         if self.in_flight == 0:
             self._idle.set()
 
-    async def _score_admitted(
-        self, requests: Sequence[ScoreRequest], deadline: float
-    ) -> list[ScoreResult]:
-        started = time.perf_counter()
+    async def _score_calls(self, calls: Sequence[Call]) -> None:
+        """Score one micro-batch (see ``coalesce.py``): one plan pass, cache lookup, filter
+        pass and cache store for all its calls. Each call waits for its own work until its own
+        deadline and is answered once the store is done or, at the latest, at its deadline."""
+        ticket = self._inflight.open()
+        try:
+            batch = await self._prepare([r for call in calls for r in call.requests])
+            judge_deadline = max(call.deadline for call in calls)
+            spans = list(_spans(calls))
+            joined = [self._join(batch, span, judge_deadline) for span in spans]
+        finally:
+            self._inflight.close(ticket)
+        settling = [
+            asyncio.ensure_future(self._settle_call(batch, span, work, call.deadline))
+            for call, span, work in zip(calls, spans, joined, strict=True)
+        ]
+        stored = asyncio.Event()
+        answering = [
+            asyncio.ensure_future(self._answer(call, batch, span, task, stored))
+            for call, span, task in zip(calls, spans, settling, strict=True)
+        ]
+        try:
+            with self.metrics.stage_seconds.labels("verify").time():
+                await asyncio.wait(settling)
+            fresh: dict[str, Decision] = {}
+            for task in settling:
+                if not task.cancelled() and task.exception() is None:
+                    fresh.update(task.result())
+            records = {
+                key: record
+                for i, record in enumerate(batch.records)
+                if i in batch.staged
+                and record is not None
+                and (key := batch.plans[i].key) is not None
+            }
+            with self.metrics.stage_seconds.labels("cache_store").time():
+                await self.cache.store(fresh, records)
+        finally:
+            self._inflight.retire({key for work in joined for key in work})
+            stored.set()
+            await asyncio.gather(*answering)
+
+    async def _prepare(self, requests: list[ScoreRequest]) -> _Batch:
+        """Plans, the one cache lookup, and the filters for what the lookup did not answer."""
         stage = self.metrics.stage_seconds
         with stage.labels("plan").time():
             # hashing long responses is CPU work: off the loop, like the filters
@@ -203,20 +253,119 @@ class RewardService:
         records: list[ResultRecord | None] = [None] * len(requests)
         for (i, _), record in zip(keyed, found.results, strict=True):
             records[i] = record
-        cached = [record is not None for record in records]
         todo = [i for i, record in enumerate(records) if record is None]
-        if todo:
-            fresh = await self._run_pipeline(
-                [(requests[i], plans[i]) for i in todo], found, deadline
+        with stage.labels("filter").time():
+            # CPU-bound (zlib over long responses): off the event loop, so health checks and
+            # other calls stay responsive while a big batch is filtered, and split over
+            # threads — zlib releases the GIL, so the cores share the filtering.
+            parts = await asyncio.gather(
+                *(
+                    asyncio.to_thread(self._settle_all, chunk)
+                    for chunk in _split([(requests[i], plans[i]) for i in todo], _FILTER_THREADS)
+                )
             )
-            for i, (record, from_cache) in zip(todo, fresh, strict=True):
-                records[i] = record
-                cached[i] = from_cache
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        results = [
-            self._result(request, record, from_cache, elapsed_ms)
-            for request, record, from_cache in zip(requests, _filled(records), cached, strict=True)
-        ]
+        staged = dict(zip(todo, (s for part in parts for s in part), strict=True))
+        work = {s.key: s for s in staged.values() if isinstance(s, SymbolicWork | JudgeWork)}
+        return _Batch(plans, records, staged, found.decisions(work))
+
+    def _join(
+        self, batch: _Batch, span: range, judge_deadline: float
+    ) -> dict[Hashable, asyncio.Future[Any]]:
+        """Join (or start) the work that one call's requests need and the cache did not know:
+        each distinct comparison, each distinct judge question; identical text and
+        quarantined comparisons need no worker."""
+        joined: dict[Hashable, asyncio.Future[Any]] = {}
+        for i in span:
+            work = batch.staged.get(i)
+            if not isinstance(work, SymbolicWork | JudgeWork) or work.key in batch.known:
+                continue
+            if isinstance(work, JudgeWork):
+                if self.judge is not None and work.key not in joined:
+                    joined[work.key] = self._inflight.join(
+                        work.key, "judge", partial(self.judge.decide, work.item, judge_deadline)
+                    )
+                continue
+            for pair in pairs(work):
+                if pair[0] != pair[1] and pair not in joined and not self._quarantine.holds(pair):
+                    joined[pair] = self._inflight.join(
+                        pair, "comparison", partial(self._check, pair)
+                    )
+        return joined
+
+    async def _check(self, pair: Pair) -> Outcome:
+        return await self.verifier.check(*pair)
+
+    async def _settle_call(
+        self,
+        batch: _Batch,
+        span: range,
+        joined: dict[Hashable, asyncio.Future[Any]],
+        deadline: float,
+    ) -> dict[str, Decision]:
+        """Wait for one call's work until its deadline; fill in its records and return the
+        decisions it made (work still running at the deadline is undecided: timeout)."""
+        done: dict[Hashable, Any] = {}
+        try:
+            if joined:
+                await asyncio.wait(joined.values(), timeout=max(0, deadline - time.monotonic()))
+            done = {k: f.result() for k, f in joined.items() if f.done() and not f.cancelled()}
+        finally:
+            for key, task in joined.items():
+                self._inflight.leave(key, task)
+        decisions = dict(batch.known)
+        fresh: dict[str, Decision] = {}
+        for i in span:
+            work = batch.staged.get(i)
+            if work is None:
+                continue
+            if isinstance(work, SymbolicWork | JudgeWork) and work.key not in decisions:
+                fresh[work.key] = decisions[work.key] = self._decision(work, done)
+            batch.records[i] = _record(work, decisions)
+        return fresh
+
+    def _decision(self, work: SymbolicWork | JudgeWork, done: dict[Hashable, Any]) -> Decision:
+        if isinstance(work, JudgeWork):
+            decided: Decision | None = done.get(work.key)
+            if decided is None:  # the call's deadline: not the response's doing
+                return Decision(None, Reason.TIMEOUT, blame=Blame.INFRASTRUCTURE)
+            return decided
+        outcomes = {}
+        for pair in pairs(work):
+            if pair[0] == pair[1]:
+                outcomes[pair] = Outcome.EQUAL
+            elif pair in done:
+                outcomes[pair] = done[pair]
+                if done[pair] is Outcome.TIMEOUT:
+                    self._quarantine.add(pair)  # the worker's own deadline, not the call's
+            elif self._quarantine.holds(pair):  # hit the worker's deadline before
+                outcomes[pair] = Outcome.TIMEOUT
+            else:  # still running at the call's deadline
+                outcomes[pair] = Outcome.DEADLINE
+        return decide(work, outcomes)
+
+    async def _answer(
+        self,
+        call: Call,
+        batch: _Batch,
+        span: range,
+        settling: asyncio.Future[dict[str, Decision]],
+        stored: asyncio.Event,
+    ) -> None:
+        """Resolve one call once its records are in and stored, or at its deadline."""
+        try:
+            await settling
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stored.wait(), max(0, call.deadline - time.monotonic()))
+            elapsed_ms = (time.perf_counter() - call.started) * 1000
+            results = [
+                self._result(request, record, self._was_cached(batch, i, record), elapsed_ms)
+                for request, i, record in zip(
+                    call.requests, span, _filled(batch.records[span.start : span.stop]), strict=True
+                )
+            ]
+        except Exception as error:
+            call.fail(error)
+            return
         for (status, reason), count in Counter((r.status, r.reason) for r in results).items():
             self.metrics.results.labels(status.value, reason.value).inc(count)
         for route, count in Counter(r.route for r in results).items():
@@ -226,91 +375,18 @@ class RewardService:
         ).items():
             self.metrics.unscorable.labels(blame.value, reason.value).inc(count)
         self._format_alarm.observe(results)
-        return results
+        call.resolve(results)
 
-    async def _run_pipeline(
-        self, planned: list[tuple[ScoreRequest, Plan]], found: Found, deadline: float
-    ) -> list[tuple[ResultRecord, bool]]:
-        """Records for requests the request-level cache did not know, each with whether its
-        verdict came from the answer-level cache (already looked up in ``found``); stores what
-        was decided."""
-        stage = self.metrics.stage_seconds
-        with stage.labels("filter").time():
-            # CPU-bound (zlib over long responses): off the event loop, so health checks and
-            # other calls stay responsive while a big batch is filtered, and split over
-            # threads — zlib releases the GIL, so the cores share the filtering.
-            parts = await asyncio.gather(
-                *(
-                    asyncio.to_thread(self._settle_all, chunk)
-                    for chunk in _split(planned, _FILTER_THREADS)
-                )
-            )
-            staged = [stage for part in parts for stage in part]
-        work = {s.key: s for s in staged if isinstance(s, SymbolicWork | JudgeWork)}
-        decisions = found.decisions(work)
-        from_cache = set(decisions)
-        symbolic = [
-            w for k, w in work.items() if k not in decisions and isinstance(w, SymbolicWork)
-        ]
-        judged = [w for k, w in work.items() if k not in decisions and isinstance(w, JudgeWork)]
-        with stage.labels("verify").time():
-            outcomes, judge_decisions = await asyncio.gather(
-                self._compare({p for w in symbolic for p in pairs(w)}, deadline),
-                self._ask_judge(judged, deadline),
-            )
-        fresh = {w.key: decide(w, outcomes) for w in symbolic} | judge_decisions
-        decisions.update(fresh)
-        records = [_record(s, decisions) for s in staged]
-        stored = {
-            plan.key: record
-            for (_, plan), record in zip(planned, records, strict=True)
-            if plan.key is not None
-        }
-        with stage.labels("cache_store").time():
-            await self.cache.store(fresh, stored)
-        return [
-            (record, isinstance(s, SymbolicWork | JudgeWork) and s.key in from_cache)
-            for record, s in zip(records, staged, strict=True)
-        ]
-
-    async def _ask_judge(self, work: list[JudgeWork], deadline: float) -> dict[str, Decision]:
-        """One judge decision per distinct key; past ``deadline`` undecided (timeout)."""
-        if not work or self.judge is None:
-            return {}
-        judge = self.judge
-        tasks = {w.key: asyncio.ensure_future(judge.decide(w.item, deadline)) for w in work}
-        _, late = await asyncio.wait(tasks.values(), timeout=deadline - time.monotonic())
-        for task in late:
-            task.cancel()
-        return {
-            key: Decision(None, Reason.TIMEOUT, blame=Blame.INFRASTRUCTURE)
-            if task in late
-            else task.result()
-            for key, task in tasks.items()
-        }
+    @staticmethod
+    def _was_cached(batch: _Batch, index: int, record: ResultRecord) -> bool:
+        """Whether the verdict came from the cache: the request's own record, or its work's."""
+        work = batch.staged.get(index)
+        if work is None:
+            return True
+        return isinstance(work, SymbolicWork | JudgeWork) and work.key in batch.known
 
     def _settle_all(self, planned: list[tuple[ScoreRequest, Plan]]) -> list[Stage]:
         return [self._planner.settle(request, plan) for request, plan in planned]
-
-    async def _compare(self, pairs: set[Pair], deadline: float) -> dict[Pair, Outcome]:
-        """Each distinct (gold, candidate) comparison once; identical text needs no worker.
-        Comparisons still running at ``deadline`` are cancelled and count as timeouts."""
-        outcomes = {pair: Outcome.EQUAL for pair in pairs if pair[0] == pair[1]}
-        outcomes.update({p: Outcome.TIMEOUT for p in pairs if self._quarantine.holds(p)})
-        tasks = {
-            pair: asyncio.ensure_future(self.verifier.check(*pair))
-            for pair in pairs
-            if pair not in outcomes
-        }
-        if tasks:
-            _, late = await asyncio.wait(tasks.values(), timeout=deadline - time.monotonic())
-            for task in late:
-                task.cancel()
-            for pair, task in tasks.items():
-                outcomes[pair] = Outcome.DEADLINE if task in late else task.result()
-                if task not in late and outcomes[pair] is Outcome.TIMEOUT:
-                    self._quarantine.add(pair)  # the worker's own deadline, not the call's
-        return outcomes
 
     def _result(
         self, request: ScoreRequest, record: ResultRecord, cached: bool, elapsed_ms: float
@@ -351,6 +427,7 @@ class RewardService:
 
     async def aclose(self) -> None:
         """Stop the workers and close the cache's and the judge's connections."""
+        await self._coalescer.join()
         self.verifier.close()
         await self.cache.aclose()
         if self.judge is not None:
@@ -359,6 +436,27 @@ class RewardService:
 
 _FILTER_THREADS = max(1, os.cpu_count() or 1)
 T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class _Batch:
+    """A micro-batch after its plan, cache lookup and filters."""
+
+    plans: list[Plan]
+    records: list[ResultRecord | None]
+    """Per request: its cached record, else (once its call is settled) what was decided."""
+    staged: dict[int, Stage]
+    """The requests the cache did not answer (by index), after the filters."""
+    known: dict[str, Decision]
+    """Decisions of their work that the answer-level cache held."""
+
+
+def _spans(calls: Sequence[Call]) -> Iterator[range]:
+    """Each call's requests' positions in the micro-batch."""
+    start = 0
+    for call in calls:
+        yield range(start, start + len(call.requests))
+        start += len(call.requests)
 
 
 def _split(items: list[T], parts: int) -> list[list[T]]:

@@ -99,6 +99,20 @@ class JudgeSettings(BaseModel):
     sample_temperature: float = Field(0.7, ge=0)
 
 
+class CoalesceSettings(BaseModel):
+    """Server-side coalescing of concurrent calls into micro-batches (``coalesce.py``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    window_ms: float = Field(2.0, ge=0, le=1000)
+    """A micro-batch closes this long after its first call arrived (0: every call is its own
+    micro-batch). The added latency of a lone call; under load the event loop is busy and
+    micro-batches grow on their own."""
+    max_requests: int = Field(256, ge=1)
+    """A micro-batch closes as soon as it holds this many requests; a call is never split, so
+    one larger call is a micro-batch of its own."""
+
+
 class Settings(BaseSettings):
     """Everything configurable about the service."""
 
@@ -157,6 +171,7 @@ class Settings(BaseSettings):
     """Server-side deadline of a call when the client gives none."""
     max_timeout_s: float = Field(600.0, gt=0)
     """Upper bound on any client-requested deadline."""
+    coalesce: CoalesceSettings = CoalesceSettings()
     drain_timeout_s: float = Field(30.0, ge=0)
     """On SIGTERM: how long in-flight calls may take to finish before the server exits."""
     trainer_template: Template = Template.R1

@@ -67,9 +67,9 @@ def test_killing_verifier_workers_mid_batch(tmp_path: Path) -> None:
         for result in results:
             assert result["status"] in ("scored", "unscorable"), result
             if result["status"] == "unscorable":
-                assert (
-                    result["reason"] in ("verifier_error", "timeout") and result["reward"] is None
-                )
+                assert result["reason"] in ("verifier_error", "timeout", "worker_lost")
+                # masked, or the comparison itself was blamed (it died again on its replay)
+                assert result["reward"] is None or result["blame"] == "response"
         # the pool replaced its workers: new work scores normally
         after = httpx.post(
             server.http_url + "/v1/score/batch",
