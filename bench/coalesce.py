@@ -20,6 +20,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -79,14 +80,17 @@ async def per_call_grpc(
 
 
 def started(server: Server) -> dict[str, float]:
-    """Work the server ran so far, by kind (comparison, judge)."""
+    """Work the server ran so far, by kind (comparison, judge), and the mean micro-batch."""
     text = httpx.get(server.http_url + "/metrics", timeout=10).text
-    return {
-        str(s.labels["kind"]): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-        if s.name == "reward_work_started_total"
+    samples = [s for family in text_string_to_metric_families(text) for s in family.samples]
+    work = {
+        str(s.labels["kind"]): s.value for s in samples if s.name == "reward_work_started_total"
     }
+    size = {s.name: s.value for s in samples if s.name.startswith("reward_micro_batch_requests_")}
+    work["micro_batch"] = size["reward_micro_batch_requests_sum"] / max(
+        1, size["reward_micro_batch_requests_count"]
+    )
+    return work
 
 
 def measure(
@@ -123,6 +127,7 @@ def main() -> int:
         "grpc": (lambda s, b, c: one_batch(s, b, c, True), per_call_grpc),
     }
     ok = True
+    notes: list[str] = []
     with judge_server() as (judge_url, script):
         script.delay_s = args.judge_latency_ms / 1000
         settings = {
@@ -130,23 +135,35 @@ def main() -> int:
             "max_batch_size": str(n),
             "max_in_flight": str(2 * n),
             "symbolic__workers": str(os.cpu_count()),
+            # on a shared CPU a slow comparison can pass the tests' 3 s; verdicts, not load,
+            # should decide the agreement figure
+            "symbolic__task_timeout_s": "20",
         }
         for door, (batch_path, call_path) in paths.items():
             batch_s, batch_results, batch_work = measure(
                 batch_path, step, args.concurrency, settings
             )
             calls_s, call_results, call_work = measure(call_path, step, args.concurrency, settings)
-            agree = sum(
-                (a.status, a.verdict, a.reason) == (b.status, b.verdict, b.reason)
+            differ = Counter(
+                f"{a.reason.value} → {b.reason.value}"
                 for a, b in zip(batch_results, call_results, strict=True)
+                if (a.status, a.verdict, a.reason) != (b.status, b.verdict, b.reason)
             )
+            agree = n - differ.total()
             ratio = batch_s / calls_s
-            ok &= ratio >= 0.7 and agree == n and batch_work == call_work
+            ran = ("comparison", "judge")
+            ok &= ratio >= 0.7 and agree == n
+            ok &= all(batch_work.get(k) == call_work.get(k) for k in ran)
+            notes.append(
+                f"{door}: mean micro-batch {call_work['micro_batch']:.1f} requests (single calls)"
+                + (f"; differing (batch → calls): {dict(differ)}" if differ else "")
+            )
             print(
                 f"| {door} | {n / batch_s:.0f} | {n / calls_s:.0f} | {ratio:.0%} | {agree}/{n} "
                 f"| {batch_work.get('comparison', 0):.0f} / {call_work.get('comparison', 0):.0f} "
                 f"| {batch_work.get('judge', 0):.0f} / {call_work.get('judge', 0):.0f} |"
             )
+    print("\n".join(notes))
     print("goal (ratio ≥ 70 %, same verdicts, same work):", "met" if ok else "NOT met")
     return 0 if ok else 1
 
