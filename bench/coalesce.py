@@ -39,6 +39,8 @@ from tests.judge_server import judge_server
 from tests.serving import Server, running_server
 
 Scorer = Callable[[Server, list[ScoreRequest], int], Awaitable[list[ScoreResult]]]
+resent = [0]
+"""HTTP single calls sent again after a connection error."""
 
 
 async def one_batch(
@@ -57,8 +59,18 @@ async def per_call_http(
     async with httpx.AsyncClient(base_url=server.http_url, timeout=1800, limits=limits) as client:
 
         async def call(request: ScoreRequest) -> ScoreResult:
+            body = request.model_dump(mode="json")
             async with gate:
-                reply = await client.post("/v1/score", json=request.model_dump(mode="json"))
+                for attempt in range(3):
+                    try:
+                        reply = await client.post("/v1/score", json=body)
+                        break
+                    except httpx.TransportError:
+                        # a keep-alive connection the server closed as it was reused (uvicorn's
+                        # idle timeout is 5 s); scoring is idempotent, so resend like a trainer
+                        if attempt == 2:
+                            raise
+                        resent[0] += 1
             reply.raise_for_status()
             return ScoreResult.model_validate(reply.json())
 
@@ -164,6 +176,7 @@ def main() -> int:
                 f"| {batch_work.get('judge', 0):.0f} / {call_work.get('judge', 0):.0f} |"
             )
     print("\n".join(notes))
+    print(f"HTTP single calls resent after a connection error: {resent[0]}")
     print("goal (ratio ≥ 70 %, same verdicts, same work):", "met" if ok else "NOT met")
     return 0 if ok else 1
 
