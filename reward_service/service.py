@@ -53,6 +53,7 @@ from reward_service.types import (
     construct_trusted,
 )
 from reward_service.verdicts import Decision
+from reward_service.verifiers.fastpath import FastPath
 from reward_service.verifiers.judge import build_judge
 from reward_service.verifiers.outcome import Outcome
 from reward_service.verifiers.quarantine import Quarantine
@@ -105,6 +106,7 @@ class RewardService:
             config_hash=settings.config_hash(),
         )
         self._quarantine = Quarantine(settings.symbolic.quarantine_s, 10_000)
+        self._fast_path = FastPath(s.float_rounding) if s.fast_path else None
         self.in_flight = 0
         self.draining = False
         self._idle = asyncio.Event()
@@ -279,9 +281,11 @@ class RewardService:
         return [self._planner.settle(request, plan) for request, plan in planned]
 
     async def _compare(self, pairs: set[Pair], deadline: float) -> dict[Pair, Outcome]:
-        """Each distinct (gold, candidate) comparison once; identical text needs no worker.
-        Comparisons still running at ``deadline`` are cancelled and count as timeouts."""
-        outcomes = {pair: Outcome.EQUAL for pair in pairs if pair[0] == pair[1]}
+        """Each distinct (gold, candidate) comparison once; identical text and plain numerals
+        (the fast path) need no worker. Comparisons still running at ``deadline`` are
+        cancelled and count as timeouts."""
+        outcomes = self._settled(pairs)
+        self.metrics.comparisons.labels("fast").inc(len(outcomes))
         outcomes.update({p: Outcome.TIMEOUT for p in pairs if self._quarantine.holds(p)})
         tasks = {
             pair: asyncio.ensure_future(self.verifier.check(*pair))
@@ -292,11 +296,20 @@ class RewardService:
             _, late = await asyncio.wait(tasks.values(), timeout=deadline - time.monotonic())
             for task in late:
                 task.cancel()
+            self.metrics.comparisons.labels("worker").inc(len(tasks))
             for pair, task in tasks.items():
                 outcomes[pair] = Outcome.TIMEOUT if task in late else task.result()
                 if task not in late and outcomes[pair] is Outcome.TIMEOUT:
                     self._quarantine.add(pair)  # the worker's own deadline, not the call's
         return outcomes
+
+    def _settled(self, pairs: set[Pair]) -> dict[Pair, Outcome]:
+        """The comparisons decided without a worker."""
+        fast = self._fast_path
+        if fast is None:
+            return {pair: Outcome.EQUAL for pair in pairs if pair[0] == pair[1]}
+        settled = ((pair, fast.outcome(*pair)) for pair in pairs)
+        return {pair: outcome for pair, outcome in settled if outcome is not None}
 
     def _result(
         self, request: ScoreRequest, record: ResultRecord, cached: bool, elapsed_ms: float
