@@ -63,7 +63,7 @@ async def _batch_body(request: Request) -> BatchRequest:
     try:
         data = from_json(raw)
     except ValueError:
-        # pydantic refuses lone surrogate escapes ("\\udfff"), which JSON allows; the
+        # pydantic refuses lone surrogate escapes ("\udfff"), which JSON allows; the
         # standard library reads them (the request scrubs them) and refuses what is not JSON
         try:
             data = json.loads(raw)
