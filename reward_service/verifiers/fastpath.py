@@ -10,8 +10,9 @@ with what the worker would: never a verdict the worker could contradict.
 What the worker does on these shapes, and so what is decided here:
 
 - identical text is equal (the service's rule before this module existed);
-- a comma numeral (``10,455``, ``1000,99``) equal by the comma rule is equal; any other
-  comma falls through (``1,5`` may be a list);
+- a comma numeral (``10,455``, ``1000,99``) equal by the comma rule is equal; otherwise
+  digit groups of three (``3,250``, ``1,000.5``) are the number without commas, as
+  Math-Verify reads them, and any other comma falls through (``1,5`` may be a list);
 - integers and fractions are exact in sympy: equal exactly when their values are;
 - a decimal is a float to Math-Verify, compared after rounding to ``float_rounding`` places:
   equal values are equal, values farther apart than twice that rounding step are not, and
@@ -35,6 +36,9 @@ from reward_service.verifiers.numerals import same_numeral
 from reward_service.verifiers.outcome import Outcome
 
 _INTEGER = re.compile(r"(-?)(\d{1,40})")
+# "3,250", "-1,000.5": digit groups of three after a leading group that does not start with 0
+# (Math-Verify reads "0,111" as 0.111)
+_GROUPED = re.compile(r"-?[1-9]\d{0,2}(?:,\d{3}){1,12}(?:\.\d{1,12})?")
 _DECIMAL = re.compile(r"(-?)(\d{1,12})\.(\d{1,12})")
 _SLASH_FRACTION = re.compile(r"(-?)(\d{1,20})/(\d{1,20})")
 _LATEX_FRACTION = re.compile(r"(-?)\\frac\{(-?)(\d{1,20})\}\{(\d{1,20})\}")
@@ -71,6 +75,10 @@ def numeral(text: str) -> Numeral | None:
     commas, out-of-bound lengths). Bounded: every pattern caps its digit runs."""
     percent = text.endswith(_PERCENT)
     body = text[: -len(_PERCENT)].rstrip() if percent else text
+    if "," in body:  # a grouped percentage ("1,000\\%") is read differently: not here
+        if percent or not _GROUPED.fullmatch(body):
+            return None
+        body = body.replace(",", "")
     if match := _INTEGER.fullmatch(body):
         return Numeral(_signed(match[1], Fraction(int(match[2]))), Shape.INTEGER, percent)
     if match := _DECIMAL.fullmatch(body):
@@ -114,8 +122,8 @@ class FastPath:
         the numerals' values; None (ask the worker) otherwise."""
         if gold == answer:
             return Outcome.EQUAL
-        if "," in gold or "," in answer:
-            return Outcome.EQUAL if same_numeral(gold, answer) else None
+        if same_numeral(gold, answer):  # the worker's first rule
+            return Outcome.EQUAL
         left, right = numeral(gold), numeral(answer)
         if left is None or right is None:
             return None
