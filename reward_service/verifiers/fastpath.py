@@ -17,7 +17,7 @@ What the worker does on these shapes, and so what is decided here:
 - a decimal is a float to Math-Verify, compared after rounding to ``float_rounding`` places:
   equal values are equal, values farther apart than twice that rounding step are not, and
   the band between falls through (``1/3`` and ``0.333333`` are equal there);
-- a decimal with more digits than a float holds exactly falls through;
+- a decimal of more than 12 significant digits falls through (a float holds 15);
 - a percentage ``n\\%`` is equal to the value ``n/100``, and a non-negative integer
   percentage also to the integer ``n`` (``50\\%`` and ``50``; never ``50.0``, and ``-12\\%``
   is not ``-12``); two percentages compare their ``n``.
@@ -72,7 +72,8 @@ class Numeral:
 
 def numeral(text: str) -> Numeral | None:
     """``text`` read as a plain numeral, or None for anything else (lists, expressions,
-    commas, out-of-bound lengths). Bounded: every pattern caps its digit runs."""
+    commas other than digit groups, out-of-bound lengths). Bounded: every pattern caps its
+    digit runs."""
     percent = text.endswith(_PERCENT)
     body = text[: -len(_PERCENT)].rstrip() if percent else text
     if "," in body:  # a grouped percentage ("1,000\\%") is read differently: not here
