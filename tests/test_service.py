@@ -330,7 +330,8 @@ def test_identical_work_in_a_batch_is_done_once_and_then_cached() -> None:
 
 
 def test_plain_numerals_are_settled_without_a_worker() -> None:
-    svc = RewardService(make_settings())
+    # a generous deadline: the one worker comparison is the point, not its speed
+    svc = RewardService(make_settings(symbolic=SymbolicSettings(workers=2, task_timeout_s=30)))
     counter = CountingVerifierCalls(svc)
     try:
         answers = ["\\frac{1}{2}", "0.5", "50\\%", "\\frac{1}{3}", "x/2"]
