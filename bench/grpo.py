@@ -12,6 +12,13 @@ its HTTP and gRPC batch paths, cold (empty cache; a fresh server per transport) 
 Printed: per-response costs, the speed-up over the baseline, agreement of the symbolic
 verdicts with the baseline's, and judge calls per response (judge call economy).
 
+Also measured in the same run: the alternative a user would write instead — Math-Verify on the
+text after ``</think>``, deduplicated per GRPO group, in a 2-process pool (no repetition
+filter, no judge, no cache); the share of comparisons the service's fast path settled; and
+the service's verdicts on the sampled responses against its previous behaviour (every
+comparison in a worker: ``symbolic.fast_path`` off). The last line reads
+``grpo: grpc <x>x http <y>x alternative <z>x (vs verl loop)``.
+
     python bench/grpo.py [--problems 256] [--rollouts 16] [--judge-latency-ms 200]
 """
 
@@ -23,17 +30,22 @@ import json
 import logging
 import os
 import random
+import re
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import httpx
 from math_verify import parse, verify
 
-from reward_service import ScoreRequest, Verdict
+from reward_service import RewardService, ScoreRequest, Settings, Verdict
 from reward_service.client import AsyncRewardClient
+from reward_service.settings import SymbolicSettings
 from tests.judge_server import judge_server
 from tests.serving import running_server
 
@@ -91,6 +103,51 @@ def baseline(sample: list[ScoreRequest]) -> tuple[float, list[bool]]:
     return (time.perf_counter() - started) / len(sample), verdicts
 
 
+def _user_group(job: tuple[str, list[str]]) -> list[bool]:
+    gold, answers = job
+    logging.getLogger("math_verify").setLevel(logging.CRITICAL)
+    parsed = parse(gold)
+    return [bool(verify(parsed, parse(answer))) for answer in answers]
+
+
+def alternative(batch: list[ScoreRequest], rollouts: int) -> float:
+    """The smart user's loop: Math-Verify on the text after ``</think>``, each distinct text of
+    a GRPO group once, groups spread over a warm 2-process pool. Seconds for the step."""
+    with ProcessPoolExecutor(2, mp_context=get_context("forkserver")) as pool:
+        list(pool.map(_user_group, [("1", ["1"])] * 4))  # workers up, as in a training loop
+        started = time.perf_counter()
+        jobs, groups = [], []
+        for start in range(0, len(batch), rollouts):
+            tails = [r.response.rsplit("</think>", 1)[-1] for r in batch[start : start + rollouts]]
+            distinct = list(dict.fromkeys(tails))
+            groups.append([distinct.index(t) for t in tails])
+            jobs.append((str(batch[start].gold), distinct))
+        results = pool.map(_user_group, jobs, chunksize=4)
+        verdicts = [[found[i] for i in group] for found, group in zip(results, groups, strict=True)]
+        elapsed = time.perf_counter() - started
+    assert sum(map(len, verdicts)) == len(batch)
+    return elapsed
+
+
+async def previous(sample: list[ScoreRequest]) -> list[Verdict | None]:
+    """The sample's verdicts with every comparison in a worker (the fast path off)."""
+    settings = Settings(symbolic=SymbolicSettings(fast_path=False))
+    service = RewardService(settings)
+    try:
+        return [r.verdict for r in await service.score_batch(sample)]
+    finally:
+        await service.aclose()
+
+
+_COMPARISONS = re.compile(r'^reward_comparisons_total\{path="(\w+)"\} (\S+)$', re.MULTILINE)
+
+
+def comparisons(http_url: str) -> dict[str, float]:
+    """Distinct comparisons so far by where they were decided, from ``/metrics``."""
+    text = httpx.get(http_url + "/metrics").text
+    return {path: float(count) for path, count in _COMPARISONS.findall(text)}
+
+
 async def through(url: str, batch: list[ScoreRequest]) -> tuple[float, float, list[Verdict | None]]:
     async with AsyncRewardClient(url, batch_size=len(batch), timeout_s=1800) as client:
         started = time.perf_counter()
@@ -136,10 +193,14 @@ def main() -> int:
             with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp), **settings) as srv:
                 url = srv.http_url if transport == "http" else srv.grpc_url
                 cold_s, warm_s, verdicts = asyncio.run(through(url, batch))
+                compared = comparisons(srv.http_url)
             figures[transport] = (cold_s, warm_s, verdicts, len(script.requests))
+    alternative_s = alternative(batch, args.rollouts)
+    before = asyncio.run(previous([batch[i] for i in sample]))
     agree = sum(
         (figures["grpc"][2][i] is Verdict.CORRECT) == base_verdicts[k] for k, i in enumerate(sample)
     )
+    same = sum(figures["grpc"][2][i] == before[k] for k, i in enumerate(sample))
     print(
         f"GRPO step: {args.problems} × {args.rollouts} = {n} responses, "
         f"{sum(len(r.response) for r in batch) / n / CHARS_PER_TOKEN:.0f} tokens on average, "
@@ -156,13 +217,32 @@ def main() -> int:
             f"| {name} | {cold_s:.1f} | {cold_s / n * 1e3:.2f} | "
             f"{per_response * n / cold_s:.1f}× | {warm_s:.2f} | {cold_s / warm_s:.0f}× |"
         )
+    print(
+        f"| alternative (Math-Verify after </think>, dedup per group, 2 processes) | "
+        f"{alternative_s:.1f} | {alternative_s / n * 1e3:.2f} | "
+        f"{per_response * n / alternative_s:.1f}× | | |"
+    )
     print(f"symbolic verdicts agreeing with the baseline on the sample: {agree}/{len(sample)}")
+    print(
+        f"verdicts agreeing with the previous behaviour (fast path off) on the sample: "
+        f"{same}/{len(sample)}"
+    )
+    fast, worker = compared.get("fast", 0), compared.get("worker", 0)
+    print(
+        f"distinct comparisons (grpc, cold): {fast + worker:.0f}, settled by the fast path "
+        f"{fast:.0f} ({fast / max(1, fast + worker):.1%}), by the workers {worker:.0f}"
+    )
     for name, (*_, calls) in figures.items():
         print(
             f"judge calls ({name}, cold + warm): {calls} for {n - len(symbolic)} judge-routed "
             f"responses, {distinct_judged} distinct (problem, answer) pairs; "
             f"{calls / n:.3f} per response, 0 for symbolic and filtered"
         )
+    ratios = {name: per_response * n / cold_s for name, (cold_s, *_) in figures.items()}
+    print(
+        f"grpo: grpc {ratios['grpc']:.1f}x http {ratios['http']:.1f}x "
+        f"alternative {per_response * n / alternative_s:.1f}x (vs verl loop)"
+    )
     return 0
 
 

@@ -134,6 +134,12 @@ class Metrics:
             ["kind"],
             registry=r,
         )
+        self.comparisons = Counter(
+            "reward_comparisons",
+            "Distinct symbolic comparisons by where they were decided (fast path or worker)",
+            ["path"],
+            registry=r,
+        )
 
     def watch_pool(self, read: Callable[[], tuple[int, int]]) -> None:
         """Export worker restarts; ``read`` returns (timeouts, deaths) so far."""

@@ -69,6 +69,10 @@ class SymbolicSettings(BaseModel):
     relation_as_set: bool = False
     """An inequality in one variable equals the interval it describes (``x > -1/4`` and
     ``(-1/4, +\\infty)``): Math-Verify's ``allow_set_relation_comp``."""
+    fast_path: bool = True
+    """Decide comparisons of plain numerals (integers, decimals, fractions, percentages) in
+    the service process, with the workers' verdicts (``verifiers/fastpath.py``); off: every
+    comparison but identical text goes to a worker."""
 
 
 class JudgeSettings(BaseModel):

@@ -142,11 +142,22 @@ def gold_identity(gold: Gold) -> Hashable:
     return (GoldParts, tuple(p if isinstance(p, str) else tuple(p) for p in gold.parts))
 
 
+def _encodable(text: str) -> bool:
+    """No lone surrogate in ``text``: the common case, checked in C without a regex scan."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _without_surrogates(value: Any) -> Any:
     """Lone surrogates (JSON allows ``"\\udfff"``) cannot be encoded as UTF-8: they become
     U+FFFD at the door, so nothing downstream — hashing, results, logs — chokes on them."""
     if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value)
+        return value if _encodable(value) else _SURROGATE.sub("\ufffd", value)
     if isinstance(value, list):
         return [_without_surrogates(v) for v in value]
     if isinstance(value, dict):

@@ -19,11 +19,13 @@ from reward_service import (
     RewardTable,
     Route,
     ScoreRequest,
+    Settings,
     Status,
     Template,
     Verdict,
 )
 from reward_service.cache.memory import MemoryCache
+from reward_service.settings import SymbolicSettings
 from tests.conftest import TEST_TIMEOUT_S, make_settings, run
 
 
@@ -300,8 +302,16 @@ class CountingVerifierCalls:
         return await self._check(gold, answer)
 
 
+def every_comparison_in_a_worker() -> Settings:
+    """These tests count the comparisons that reach the worker pool; the fast path would
+    settle their numerals in-process."""
+    return make_settings(
+        symbolic=SymbolicSettings(workers=2, task_timeout_s=TEST_TIMEOUT_S, fast_path=False)
+    )
+
+
 def test_identical_work_in_a_batch_is_done_once_and_then_cached() -> None:
-    svc = RewardService(make_settings())
+    svc = RewardService(every_comparison_in_a_worker())
     counter = CountingVerifierCalls(svc)
     try:
         # one GRPO group: 16 rollouts of one problem, 3 distinct final answers
@@ -327,6 +337,29 @@ def test_identical_work_in_a_batch_is_done_once_and_then_cached() -> None:
         svc.close()
 
 
+def test_plain_numerals_are_settled_without_a_worker() -> None:
+    # a generous deadline: the one worker comparison is the point, not its speed
+    svc = RewardService(make_settings(symbolic=SymbolicSettings(workers=2, task_timeout_s=30)))
+    counter = CountingVerifierCalls(svc)
+    try:
+        answers = ["\\frac{1}{2}", "0.5", "50\\%", "\\frac{1}{3}", "x/2"]
+        batch = [ScoreRequest(id=a, response=r1(f"\\boxed{{{a}}}"), gold="1/2") for a in answers]
+        results = run(svc.score_batch(batch))
+        assert [r.verdict for r in results] == [
+            Verdict.CORRECT,
+            Verdict.CORRECT,
+            Verdict.CORRECT,
+            Verdict.INCORRECT,
+            Verdict.INCORRECT,
+        ]
+        assert counter.calls == 1  # only "x/2" is not a plain numeral
+        metrics = svc.metrics.render().decode()
+        assert 'reward_comparisons_total{path="fast"} 4.0' in metrics
+        assert 'reward_comparisons_total{path="worker"} 1.0' in metrics
+    finally:
+        svc.close()
+
+
 class CountingCache(MemoryCache):
     def __init__(self, capacity: int) -> None:
         super().__init__(capacity)
@@ -344,7 +377,7 @@ class CountingCache(MemoryCache):
 
 def test_one_lookup_and_one_store_per_batch() -> None:
     cache = CountingCache(1000)
-    svc = RewardService(make_settings(), cache_backend=cache)
+    svc = RewardService(every_comparison_in_a_worker(), cache_backend=cache)
     counter = CountingVerifierCalls(svc)
     try:
         group = [

@@ -2,10 +2,12 @@ import pytest
 from pydantic import ValidationError
 
 from reward_service.types import (
+    GoldParts,
     PartResult,
     Provenance,
     Reason,
     Route,
+    ScoreRequest,
     ScoreResult,
     Status,
     Verdict,
@@ -46,3 +48,23 @@ def test_a_trusted_result_is_the_validated_one() -> None:
     assert trusted.model_copy(update={"cached": False}).cached is False
     with pytest.raises(ValidationError):
         trusted.cached = False  # frozen like any other
+
+
+@pytest.mark.parametrize(
+    ("text", "clean"),
+    [
+        ("plain ascii", "plain ascii"),
+        ("答案是 $\\frac{1}{2}$ 😀", "答案是 $\\frac{1}{2}$ 😀"),
+        ("lone \udfff low", "lone \ufffd low"),
+        ("\ud800high at the start", "\ufffdhigh at the start"),
+        ("中文\ud83d", "中文\ufffd"),
+    ],
+)
+def test_lone_surrogates_are_replaced_and_valid_text_kept(text: str, clean: str) -> None:
+    gold = {"parts": [text, [text, "x"]]}
+    request = ScoreRequest.model_validate(
+        {"id": text, "response": text, "gold": gold, "problem": text}
+    )
+    assert request.response == request.problem == request.id == clean
+    assert request.gold == GoldParts(parts=[clean, [clean, "x"]])
+    request.response.encode("utf-8")  # nothing downstream meets an unencodable string

@@ -8,6 +8,7 @@ Endpoints: ``POST /v1/score``, ``POST /v1/score/batch``, ``POST /get_reward`` (O
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -17,7 +18,8 @@ from fastapi import Depends, FastAPI, Header, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_core import from_json
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reward_service import __version__
@@ -41,12 +43,41 @@ class BatchRequest(BaseModel):
     """``requests`` items have the fields of ``ScoreRequest``; each is validated on its own,
     so one malformed item gets an ``invalid_request`` result and the rest are scored."""
 
-    requests: list[Any] = Field(
-        json_schema_extra={"items": {"$ref": "#/components/schemas/ScoreRequest"}}
-    )
+    requests: list[Any]
     timeout_s: float | None = Field(
         None, gt=0, allow_inf_nan=False, description="server-side deadline, seconds"
     )
+
+
+def _batch_body_schema() -> dict[str, Any]:
+    """The OpenAPI request body of a batch call, which ``_batch_body`` parses by hand: the
+    model's schema, with its items documented as ``ScoreRequest``."""
+    schema = BatchRequest.model_json_schema()
+    schema["properties"]["requests"]["items"] = {"$ref": "#/components/schemas/ScoreRequest"}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+async def _batch_body(request: Request) -> BatchRequest:
+    """The body of a batch call, parsed by pydantic's JSON parser straight from the bytes:
+    several times faster than the standard library's on batches of many long responses.
+    Bytes that are not JSON (or not UTF-8) and a body of the wrong shape are
+    ``invalid_request``, as when FastAPI parsed it."""
+    raw = await request.body()
+    try:
+        data = from_json(raw)
+    except ValueError:
+        # pydantic refuses lone surrogate escapes ("\udfff"), which JSON allows; the
+        # standard library reads them (the request scrubs them) and refuses what is not JSON
+        try:
+            data = json.loads(raw)
+        except ValueError as error:
+            raise ServiceError(ErrorCode.INVALID_REQUEST, f"body is not JSON: {error}") from error
+    try:
+        return BatchRequest.model_validate(data)
+    except ValidationError as error:
+        raise RequestValidationError(
+            error.errors(include_url=False, include_input=False)
+        ) from error
 
 
 class BatchResponse(BaseModel):
@@ -191,12 +222,18 @@ def create_app(service: RewardService, *, ready: Callable[[], bool]) -> FastAPI:
         """Score one response."""
         return await service.score(request, timeout_s=_timeout(timeout))
 
-    @app.post("/v1/score/batch", response_model=BatchResponse, dependencies=guarded)
+    @app.post(
+        "/v1/score/batch",
+        response_model=BatchResponse,
+        dependencies=guarded,
+        openapi_extra=_batch_body_schema(),
+    )
     async def score_batch(
-        body: BatchRequest,
+        request: Request,
         timeout: str | None = Header(None, alias=TIMEOUT_HEADER),
     ) -> BatchResponse:
         """Score a batch; results in request order, one per request."""
+        body = await _batch_body(request)
         staged = [request_from_json(item, f"requests[{i}]") for i, item in enumerate(body.requests)]
         results = await _score_staged(service, staged, body.timeout_s or _timeout(timeout))
         return BatchResponse(results=results)

@@ -130,16 +130,27 @@ def test_health_readiness_metrics_and_docs(server: Server) -> None:
         assert name in metrics, name
     schema = httpx.get(server.http_url + "/openapi.json").json()
     assert {"/v1/score", "/v1/score/batch", "/get_reward"} <= set(schema["paths"])
+    batch_body = schema["paths"]["/v1/score/batch"]["post"]["requestBody"]
+    batch_schema = batch_body["content"]["application/json"]["schema"]
+    assert batch_schema["required"] == ["requests"]
+    assert batch_schema["properties"]["requests"]["items"] == {
+        "$ref": "#/components/schemas/ScoreRequest"
+    }
 
 
 def test_malformed_bodies_get_the_error_shape(server: Server) -> None:
-    reply = httpx.post(
-        server.http_url + "/v1/score",
-        content=b"{not json",
-        headers={"content-type": "application/json"},
-    )
+    for path in ("/v1/score", "/v1/score/batch"):
+        for body in (b"{not json", b'{"requests": [}', b"", b'{"requests": []} trailing'):
+            reply = httpx.post(
+                server.http_url + path,
+                content=body,
+                headers={"content-type": "application/json"},
+            )
+            assert reply.status_code == 400, (path, body)
+            assert reply.json()["error"]["code"] == "invalid_request"
+    reply = post(server, "/v1/score/batch", {"requests": [], "timeout_s": -1})
     assert reply.status_code == 400
-    assert reply.json()["error"]["code"] == "invalid_request"
+    assert "timeout_s" in reply.json()["error"]["message"]
     reply = post(server, "/v1/score", {"response": GOOD, "gold": 4, "typo": True})
     assert reply.status_code == 400
 
