@@ -39,7 +39,8 @@ def check(results: list[dict[str, Any]], target: Path) -> None:
     for result in results:
         assert result["verdict"] != "correct", result["id"]
         assert result["reward"] != 1.0
-        assert (result["reward"] is None) == (result["status"] == "unscorable")
+        masked = result["status"] == "unscorable" and result["blame"] != "response"
+        assert (result["reward"] is None) == masked
     assert not target.exists(), "a payload ran"
 
 
