@@ -29,7 +29,7 @@ most repeats are rules of ``*`` or ``-`` (72 copies, 72 bytes). A phrase repeate
 is emphasis, not a loop, and is not flagged.
 
 Cost: ISA-L's level 1 is about 4x cheaper than zlib's level 6 with the same verdicts on the
-corpus and on the loop shapes, and the unit scan adds one ``bytes.find`` per 129 bytes
+corpus and on the loop shapes, and the unit scan adds one ``bytes.find`` per 177 bytes
 (``bench/repetition.py`` prints both and the ratio against the former zlib filter).
 """
 
@@ -57,10 +57,7 @@ def is_repetitive(text: str, settings: RepetitionSettings) -> bool:
     if len(text) * 4 < shortest:  # UTF-8 needs at most 4 bytes per character
         return False
     data = _utf8(text)
-    if any(
-        run.repeats >= rule.min_repeats
-        for run in unit_runs(data, rule.max_unit_bytes, rule.min_run_bytes)
-    ):
+    if unit_runs(data, rule.max_unit_bytes, rule.min_run_bytes, rule.min_repeats):
         return True
     runs = _tier_runs(data, settings)
     return any(run >= tier.min_run_bytes for run, tier in zip(runs, settings.tiers, strict=True))

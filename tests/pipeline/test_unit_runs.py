@@ -6,9 +6,9 @@ from hypothesis import strategies as st
 from reward_service.pipeline.unit_runs import UnitRun, unit_runs
 
 
-def reference(data: bytes, max_unit: int, min_run: int) -> set[tuple[int, int]]:
-    """Every maximal run (start, length) of period <= max_unit covering >= min_run bytes,
-    found by trying every period at every position."""
+def reference(data: bytes, max_unit: int, min_run: int, repeats: int) -> set[tuple[int, int]]:
+    """Every maximal run (start, length) of smallest period p <= max_unit covering at least
+    min_run bytes and repeats * p bytes, found by trying every period at every position."""
     found = set()
     for unit in range(1, max_unit + 1):
         j = unit
@@ -19,8 +19,9 @@ def reference(data: bytes, max_unit: int, min_run: int) -> set[tuple[int, int]]:
             end = j
             while end < len(data) and data[end] == data[end - unit]:
                 end += 1
-            if end - (j - unit) >= min_run:
-                found.add((j - unit, end - (j - unit)))
+            start, length = j - unit, end - (j - unit)
+            if length >= max(min_run, repeats * unit):
+                found.add((start, length))
             j = end
     return found
 
@@ -34,12 +35,16 @@ PIECE = st.tuples(
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(PIECE, min_size=1, max_size=8).map(b"".join), st.sampled_from([4, 8, 16]))
-def test_every_long_run_is_found_exactly(data: bytes, max_unit: int) -> None:
+@given(
+    st.lists(PIECE, min_size=1, max_size=8).map(b"".join),
+    st.sampled_from([4, 8, 16]),
+    st.sampled_from([2, 3, 6]),
+)
+def test_every_long_run_is_found_exactly(data: bytes, max_unit: int, repeats: int) -> None:
     min_run = 2 * max_unit + 17
-    found = unit_runs(data, max_unit, min_run)
-    expected = reference(data, max_unit, min_run)
-    long_found = {(r.start, r.length) for r in found if r.length >= min_run}
+    found = unit_runs(data, max_unit, min_run, repeats)
+    expected = reference(data, max_unit, min_run, repeats)
+    long_found = {(r.start, r.length) for r in found if r.length >= max(min_run, repeats * r.unit)}
     # each long maximal run is reported, with its exact bounds; nothing else that is long
     assert long_found == expected
     assert [r.start for r in found] == sorted(r.start for r in found)
