@@ -53,12 +53,17 @@ def longest_repeated_runs(text: str, settings: RepetitionSettings) -> list[int]:
 def is_repetitive(text: str, settings: RepetitionSettings) -> bool:
     """True when ``text`` contains a degenerate loop by the rules in this module's docstring."""
     rule = settings.unit_runs
-    shortest = min(rule.min_run_bytes, *(tier.min_run_bytes for tier in settings.tiers))
-    if len(text) * 4 < shortest:  # UTF-8 needs at most 4 bytes per character
+    shortest_tier = min(tier.min_run_bytes for tier in settings.tiers)
+    if len(text) * 4 < min(rule.min_run_bytes, shortest_tier):  # UTF-8: <= 4 bytes a character
         return False
     data = _utf8(text)
-    if unit_runs(data, rule.max_unit_bytes, rule.min_run_bytes, rule.min_repeats):
+    # Each rule is skipped on a span shorter than the runs it looks for (most answer spans).
+    if len(data) >= rule.min_run_bytes and unit_runs(
+        data, rule.max_unit_bytes, rule.min_run_bytes, rule.min_repeats
+    ):
         return True
+    if len(data) < shortest_tier:
+        return False
     runs = _tier_runs(data, settings)
     return any(run >= tier.min_run_bytes for run, tier in zip(runs, settings.tiers, strict=True))
 
