@@ -1,7 +1,11 @@
-"""Repetition-filter scaling: time against response length from 1 K to 1 M characters, with
-the slope per doubling (linear means ≤ 2.2× time per doubling) and the 100 K-character cost
-(goal ≤ 5 ms). Healthy text (the corpus's real reasoning) and a degenerate loop are timed
-in the same run; the loop is the baseline shape the filter exists to catch.
+"""Repetition filter: CPU per 20 KB response against the former filter, measured in the same
+run, and scaling from 1 K to 1 M characters (linear means about 2x per doubling).
+
+The baseline is the filter as it was before the unit-run rule and ISA-L (zlib level 6, a
+sync flush per 2,048-byte chunk, the same tiers), kept below. The healthy text is the corpus's
+real reasoning (one Qwen2.5-Math response after another, each from a different problem);
+verdicts of both filters are compared on every corpus response and on the loop and healthy
+shapes of ``tests/pipeline/test_repetition.py``.
 
     python bench/repetition.py
 """
@@ -13,33 +17,75 @@ import math
 import statistics
 import sys
 import time
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from reward_service.pipeline.repetition import is_repetitive
 from reward_service.settings import RepetitionSettings
+from tests.pipeline.test_repetition import DILUTED_LOOPS, HEALTHY_SHAPES, LOOPS
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "corpus"
 SIZES = [1_000 * 2**k for k in range(11)]  # 1 K … 1 M
+Filter = Callable[[str, RepetitionSettings], bool]
 
 
-def healthy(n: int) -> str:
+def former_is_repetitive(text: str, settings: RepetitionSettings) -> bool:
+    """The baseline: the compression tiers alone, on zlib level 6."""
+    shortest = min(tier.min_run_bytes for tier in settings.tiers)
+    if len(text) * 4 < shortest:
+        return False
+    data = text.encode("utf-8", errors="replace")
+    chunk = settings.chunk_bytes
+    limits = [tier.novelty * chunk for tier in settings.tiers]
+    best = [0] * len(limits)
+    runs = [0] * len(limits)
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    view = memoryview(data)
+    for start in range(0, len(data) - chunk + 1, chunk):
+        cost = len(compressor.compress(view[start : start + chunk]))
+        cost += len(compressor.flush(zlib.Z_SYNC_FLUSH))
+        for i, limit in enumerate(limits):
+            if cost < limit:
+                runs[i] += chunk
+                best[i] = max(best[i], runs[i])
+            else:
+                runs[i] = 0
+    return any(run >= tier.min_run_bytes for run, tier in zip(best, settings.tiers, strict=True))
+
+
+def corpus_responses() -> list[str]:
+    return [
+        json.loads(line)["response"]
+        for path in sorted(CORPUS.glob("*.jsonl"))
+        for line in path.open(encoding="utf-8")
+        if line.strip()
+    ]
+
+
+def healthy_text() -> str:
+    """Real reasoning, consecutive responses from different problems (the Qwen file holds
+    eight samples per problem, so they are taken by sample index)."""
     with (CORPUS / "auto_labelled_qwen_math_cot.jsonl").open() as f:
-        text = "\n\n".join(json.loads(line)["response"] for line in f)
-    return (text * (n // len(text) + 1))[:n]
+        responses = [json.loads(line)["response"] for line in f]
+    return "\n\n".join(responses[j] for k in range(8) for j in range(k, len(responses), 8))
 
 
-def timed(text: str, settings: RepetitionSettings, repeats: int) -> float:
-    samples = []
+def cpu_seconds(filters: list[Filter], text: str, settings: RepetitionSettings, repeats: int):
+    """Median CPU time of each filter on ``text``, the filters interleaved so that they share
+    the machine's load."""
+    samples: list[list[int]] = [[] for _ in filters]
     for _ in range(repeats):
-        started = time.perf_counter()
-        is_repetitive(text, settings)
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+        for i, check in enumerate(filters):
+            started = time.process_time_ns()
+            check(text, settings)
+            samples[i].append(time.process_time_ns() - started)
+    return [statistics.median(s) / 1e9 for s in samples]
 
 
-def _fit(points: list[tuple[float, float]]) -> float:
+def _slope(points: list[tuple[float, float]]) -> float:
     """Least-squares slope of log2(time) against log2(length)."""
     mean_x = statistics.fmean(x for x, _ in points)
     mean_y = statistics.fmean(y for _, y in points)
@@ -48,32 +94,62 @@ def _fit(points: list[tuple[float, float]]) -> float:
     )
 
 
+def agreement(settings: RepetitionSettings) -> None:
+    tables: list[tuple[str, list[str]]] = [
+        ("corpus responses", corpus_responses()),
+        ("loop shapes", list(LOOPS.values())),
+        ("healthy shapes", list(HEALTHY_SHAPES.values())),
+        ("short loops in healthy text", list(DILUTED_LOOPS.values())),
+    ]
+    for name, texts in tables:
+        former = [former_is_repetitive(t, settings) for t in texts]
+        new = [is_repetitive(t, settings) for t in texts]
+        same = sum(a == b for a, b in zip(former, new, strict=True))
+        print(
+            f"{name}: {len(texts)}, same verdict {same}, flagged by the former filter "
+            f"{sum(former)}, by the new one {sum(new)}"
+        )
+
+
 def main() -> int:
     settings = RepetitionSettings()
-    loop = "Let me double-check this calculation once more. " * 30_000
-    print("| characters | healthy ms | loop ms | healthy × previous size |")
-    print("|---:|---:|---:|---:|")
-    previous = None
-    points: list[tuple[float, float]] = []
-    for size in SIZES:
-        repeats = 50 if size <= 64_000 else 9
-        text = healthy(size)
-        t = timed(text, settings, repeats)
-        t_loop = timed(loop[:size], settings, repeats)
-        slope = t / previous if previous else float("nan")
-        # Below 64 K the cost per byte still grows as DEFLATE's 32 KB window fills; from
-        # there on every byte costs the same, which is what "linear" claims.
-        if size >= 64_000:
-            points.append((math.log2(size), math.log2(t)))
-        print(f"| {size:,} | {t * 1e3:.3f} | {t_loop * 1e3:.3f} | {slope:.2f} |")
-        previous = t
-    at_100k = timed(healthy(100_000), settings, 21)
-    exponent = _fit(points)
+    healthy = healthy_text()
+    filters: list[Filter] = [former_is_repetitive, is_repetitive]
+    agreement(settings)
+
+    twenty_kb = healthy.encode()[:20_000].decode(errors="ignore")
+    former, new = cpu_seconds(filters, twenty_kb, settings, 400)
     print(
-        f"time ∝ length^{exponent:.2f} from 64 K to 1 M: {2**exponent:.2f}× per doubling "
-        f"(linear ≤ 2.2)"
+        f"per 20 KB response (median CPU, 400 interleaved runs): former {former * 1e3:.3f} ms, "
+        f"new {new * 1e3:.3f} ms, ratio {former / new:.2f}x (goal: new <= 0.25 ms)"
     )
-    print(f"100 K characters: {at_100k * 1e3:.2f} ms (goal ≤ 5 ms)")
+
+    loop = "Let me double-check this calculation once more. " * 30_000
+    print("\n| characters | former ms | new ms | ratio | new loop ms | new × previous size |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    points: dict[str, list[tuple[float, float]]] = {"former": [], "new": []}
+    previous = None
+    for size in SIZES:
+        repeats = 41 if size <= 64_000 else 7
+        text = (healthy * (size // len(healthy) + 1))[:size]
+        t_former, t_new = cpu_seconds(filters, text, settings, repeats)
+        (t_loop,) = cpu_seconds([is_repetitive], loop[:size], settings, repeats)
+        growth = t_new / previous if previous else float("nan")
+        # Below 64 K the cost per byte still grows as DEFLATE's 32 KB window fills.
+        if size >= 64_000:
+            points["former"].append((math.log2(size), math.log2(t_former)))
+            points["new"].append((math.log2(size), math.log2(t_new)))
+        print(
+            f"| {size:,} | {t_former * 1e3:.3f} | {t_new * 1e3:.3f} | {t_former / t_new:.2f} "
+            f"| {t_loop * 1e3:.3f} | {growth:.2f} |"
+        )
+        previous = t_new
+    for name, fitted in points.items():
+        exponent = _slope(fitted)
+        print(
+            f"{name}: time ∝ length^{exponent:.2f} from 64 K to 1 M, "
+            f"{2**exponent:.2f}× per doubling (linear: ≈ 2)"
+        )
     return 0
 
 

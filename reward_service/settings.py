@@ -33,6 +33,24 @@ class RepetitionTier(BaseModel):
     min_run_bytes: int = Field(ge=128)
 
 
+class UnitRunSettings(BaseModel):
+    """A run of at least ``min_repeats`` back-to-back copies of one unit of at most
+    ``max_unit_bytes``, covering ``min_run_bytes`` or more, makes the span repetitive."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_unit_bytes: int = Field(64, ge=1)
+    min_repeats: int = Field(16, ge=2)
+    min_run_bytes: int = Field(256, ge=2)
+
+    @model_validator(mode="after")
+    def _run_holds_two_units(self) -> UnitRunSettings:
+        # the scan samples every ``min_run_bytes - 2 * max_unit_bytes + 1`` bytes
+        if self.min_run_bytes < 2 * self.max_unit_bytes:
+            raise ValueError("min_run_bytes must be at least 2 * max_unit_bytes")
+        return self
+
+
 class RepetitionSettings(BaseModel):
     """Thresholds of the repetition filter; see ``pipeline/repetition.py`` for the rule."""
 
@@ -47,6 +65,8 @@ class RepetitionSettings(BaseModel):
     """Verbatim loops are nearly free to encode and are caught after 4 KB; loops with a
     counter or computed values in them cost more and are caught after 16 KB, far beyond the
     longest healthy run seen in real responses (2 KB)."""
+    unit_runs: UnitRunSettings = UnitRunSettings()
+    """Short loops diluted in healthy text (a word, a digit, a table row repeated)."""
 
 
 class SymbolicSettings(BaseModel):

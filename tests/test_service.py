@@ -213,7 +213,8 @@ def score(service: RewardService, **fields: Any) -> Any:
             -1.0,  # the response's doing: the incorrect reward, never more
         ),
         (
-            dict(response=r1("\\boxed{" + "1+" * 600 + "1}"), gold="4"),
+            # a long sum of different terms (``1+`` x 600 is a loop: repetition.answer)
+            dict(response=r1("\\boxed{" + "+".join(map(str, range(1, 400))) + "}"), gold="4"),
             Status.UNSCORABLE,
             None,
             Reason.TOO_LARGE,
@@ -449,7 +450,10 @@ def test_deeply_nested_braces_are_bounded(service: RewardService) -> None:
     nested = "{" * 20_000 + "1" + "}" * 20_000
     result = score(service, response=r1("\\boxed{" + nested + "}"), gold="1")
     assert (result.status, result.reason) == (Status.FILTERED, Reason.REPETITION_ANSWER)
-    nested = "{" * 1_000 + "1" + "}" * 1_000
+    # 1,000 levels with different terms at each (a bare run of 1,000 braces is a loop)
+    nested = (
+        "".join(f"{{{i}+" for i in range(1_000)) + "1" + "".join(f"}}+{i}" for i in range(1_000))
+    )
     result = score(service, response=r1("\\boxed{" + nested + "}"), gold="1")
     assert (result.status, result.reason) == (Status.UNSCORABLE, Reason.TOO_LARGE)
     nested = "{" * 400 + "1" + "}" * 400
