@@ -17,9 +17,15 @@ _UNDECIDED_REASON: dict[Outcome, Reason] = {
     Outcome.GOLD_UNPARSABLE: Reason.INVALID_GOLD,
     Outcome.TIMEOUT: Reason.TIMEOUT,
     Outcome.ERROR: Reason.VERIFIER_ERROR,
+    Outcome.WORKER_LOST: Reason.WORKER_LOST,
 }
 # When several comparisons are undecided, the most actionable reason is reported.
-_REASON_PRIORITY = (Reason.INVALID_GOLD, Reason.TIMEOUT, Reason.VERIFIER_ERROR)
+_REASON_PRIORITY = (
+    Reason.INVALID_GOLD,
+    Reason.WORKER_LOST,
+    Reason.TIMEOUT,
+    Reason.VERIFIER_ERROR,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,13 @@ def init_worker(memory_mb: int) -> None:
     logging.getLogger("latex2sympy2_extended").setLevel(logging.CRITICAL)
 
 
+def probe() -> None:
+    """Run in each new worker before it takes work: one comparison through the parser and
+    sympy must come out right."""
+    if check("\\frac{1}{2}", "0.5", 6, 15, True) is not Outcome.EQUAL:
+        raise RuntimeError("the verifier cannot compare 1/2 and 0.5")
+
+
 def _parse(answer: str) -> list[Any]:
     # Timeouts are the parent's job (it kills this process); Math-Verify's own signal.alarm
     # timeouts would turn a slow parse into a silent "not equal".
