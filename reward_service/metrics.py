@@ -29,8 +29,10 @@ class _PoolCollector(Collector):
             "(died between tasks)",
             labels=["cause"],
         )
-        for cause in ("timeout", "cancelled", "died", "lost"):
-            restarts.add_metric([cause], getattr(stats, cause))
+        restarts.add_metric(["timeout"], stats.timeouts)
+        restarts.add_metric(["cancelled"], stats.cancelled)
+        restarts.add_metric(["died"], stats.deaths)
+        restarts.add_metric(["lost"], stats.lost)
         yield restarts
         yield CounterMetricFamily(
             "reward_verifier_replays",

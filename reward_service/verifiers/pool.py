@@ -33,6 +33,9 @@ T = TypeVar("T")
 _POLL_S = 0.05
 """How often an idle slot checks that its worker is alive and a busy one that its caller still
 waits: the bound on how long a death between tasks or an abandoned task goes unnoticed."""
+_GIVE_UP_S = 2.0
+"""With no worker alive, queued and new tasks fail (``PoolUnavailable``) once starts have kept
+failing this long; shorter outages (a worker killed during its probe) are waited out."""
 _BOOTED = "booted"
 _BACKOFF_S = (0.05, 0.2, 0.5, 1.0, 2.0)
 """Waits between attempts to start a worker that keeps failing to start."""
@@ -173,7 +176,8 @@ class WorkerPool:
         :class:`PoolUnavailable` if no worker can be started, or what the function raised."""
         if self._closed:
             raise PoolUnavailable("the pool is closed")
-        if not self._alive and self._failing_since is not None:
+        since = self._failing_since
+        if not self._alive and since is not None and time.monotonic() - since >= _GIVE_UP_S:
             raise PoolUnavailable("no verifier worker could be started")
         self.start()
         task = _Task(function, args, timeout)
@@ -309,7 +313,7 @@ class WorkerPool:
         self.stats.start_failures += 1
         if self._failing_since is None:
             self._failing_since = time.monotonic()
-        if self._alive:
+        if self._alive or time.monotonic() - self._failing_since < _GIVE_UP_S:
             return
         # Nobody can run the queue: fail it now rather than let every task wait for a
         # deadline it would be wrongly blamed for.

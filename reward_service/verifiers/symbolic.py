@@ -19,6 +19,8 @@ from reward_service.verifiers.pool import (
 log = logging.getLogger(__name__)
 
 VERIFIER_PACKAGES = ("math-verify", "sympy", "latex2sympy2_extended")
+_WARMUP_MODULE = "reward_service.verifiers.symbolic_warmup"
+"""Imported by the fork server, so workers are forked with sympy loaded and warm."""
 
 
 def verifier_versions() -> dict[str, str]:
@@ -36,7 +38,7 @@ class SymbolicVerifier:
             max_tasks=settings.worker_max_tasks,
             initializer=symbolic_task.init_worker,
             initargs=(settings.worker_memory_mb,),
-            preload=(symbolic_task.__name__,),
+            preload=(_WARMUP_MODULE,),
             probe=symbolic_task.probe,
             heal_window_s=settings.heal_window_s,
         )

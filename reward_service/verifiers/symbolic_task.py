@@ -45,11 +45,24 @@ def init_worker(memory_mb: int) -> None:
     logging.getLogger("latex2sympy2_extended").setLevel(logging.CRITICAL)
 
 
+_WARM_UP = (
+    ("\\frac{1}{2}", "0.5", Outcome.EQUAL),
+    ("(x+1)^2", "x^2+2x+2", Outcome.NOT_EQUAL),
+)
+"""Comparisons through the parser, numeric and symbolic comparison, with known outcomes."""
+
+
+def warm_up() -> None:
+    """Run :data:`_WARM_UP`; raise if an outcome is not the known one."""
+    for gold, answer, expected in _WARM_UP:
+        if check(gold, answer, 6, 15, True) is not expected:
+            raise RuntimeError(f"the verifier compares {gold} and {answer} wrongly")
+
+
 def probe() -> None:
-    """Run in each new worker before it takes work: one comparison through the parser and
-    sympy must come out right."""
-    if check("\\frac{1}{2}", "0.5", 6, 15, True) is not Outcome.EQUAL:
-        raise RuntimeError("the verifier cannot compare 1/2 and 0.5")
+    """Run in each new worker before it takes work: the warm-up comparisons must come out
+    right."""
+    warm_up()
 
 
 def _parse(answer: str) -> list[Any]:
