@@ -5,6 +5,7 @@ once and truthfully, readiness shows the outage, and the pool scores again withi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -64,10 +65,8 @@ def worker_pids(server: Server) -> list[int]:
 
 def kill(pids: list[int]) -> None:
     for pid in pids:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def request(i: int, offset: int) -> tuple[dict[str, Any], str]:
