@@ -14,6 +14,7 @@ from sympy import And, Eq, FiniteSet, Indexed, Interval, Symbol, Tuple, Union, s
 from sympy.core.function import AppliedUndef
 from sympy.core.relational import Relational
 
+from reward_service.verifiers.exact_numbers import differ, rational_verdict
 from reward_service.verifiers.numerals import same_numeral
 from reward_service.verifiers.outcome import Outcome
 
@@ -155,6 +156,11 @@ def check(
         for a in parsed_answer:
             if not comparable(g, a):
                 continue
+            exact = rational_verdict(g, a)
+            if exact is not None:
+                if exact:
+                    return Outcome.EQUAL
+                continue
             try:
                 if verify(
                     g,
@@ -165,7 +171,7 @@ def check(
                     allow_set_relation_comp=relation_as_set,
                     timeout_seconds=None,
                     raise_on_error=True,
-                ):
+                ) and not differ(g, a, numeric_precision):
                     return Outcome.EQUAL
             except Exception:  # sympy could not compare this pair: undecided, not "not equal"
                 failed = True
