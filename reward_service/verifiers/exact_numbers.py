@@ -6,18 +6,25 @@ very small numbers all look equal (``1/2004!`` and ``1/2006!``, ``10^{-20}`` and
 Two constants written without a decimal point are exact, so they are decided exactly: rationals
 (integers, fractions, powers, factorials) by comparing their values, other constants (roots,
 ``\\pi``) by their difference relative to their size. Answers with a decimal point keep
-Math-Verify's rounding (``0.333333`` stated for ``1/3``).
+Math-Verify's rounding (``0.333333`` stated for ``1/3``), and percentages its reading.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sympy import Expr, Float
+from sympy import Expr, Float, UnevaluatedExpr
 
 
 def _exact_constant(value: Any) -> bool:
-    return isinstance(value, Expr) and bool(value.is_number) and not value.has(Float)
+    """A constant without a decimal point; percentages (``10\\%`` parses as ``10`` times an
+    unevaluated ``1/100``) are left to Math-Verify, which equates ``10\\%`` and ``10``."""
+    return (
+        isinstance(value, Expr)
+        and bool(value.is_number)
+        and not value.has(Float)
+        and not value.has(UnevaluatedExpr)
+    )
 
 
 def rational_verdict(gold: Any, answer: Any) -> bool | None:

@@ -75,6 +75,8 @@ def verifier():  # type: ignore[no-untyped-def]
         ("2^{2005}", "2 \\cdot 2^{2004}", EQ),
         ("\\frac{1}{2004!}", "\\frac{2005}{2005!}", EQ),
         ("\\frac{\\sqrt{2}}{2}", "\\frac{1}{\\sqrt{2}}", EQ),
+        ("10\\%", "10", EQ),  # percentages keep Math-Verify's reading
+        ("10", "10\\%", EQ),
     ],
 )
 def test_check(verifier: SymbolicVerifier, gold: str, answer: str, outcome: Outcome) -> None:
