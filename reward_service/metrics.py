@@ -14,29 +14,51 @@ from prometheus_client import (
     ProcessCollector,
     generate_latest,
 )
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from reward_service.verifiers.pool import PoolStats
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 
 
 class _PoolCollector(Collector):
-    """Worker restarts, read from the pool when scraped."""
+    """The verifier pool's health, read from the pool when scraped."""
 
-    def __init__(self, read: Callable[[], tuple[int, int]]) -> None:
+    def __init__(self, read: Callable[[], PoolStats], alive: Callable[[], int]) -> None:
         self._read = read
+        self._alive = alive
 
-    def collect(self) -> Iterator[CounterMetricFamily]:
-        timeouts, deaths = self._read()
-        family = CounterMetricFamily(
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        stats = self._read()
+        restarts = CounterMetricFamily(
             "reward_verifier_worker_restarts",
-            "Verifier workers replaced, by cause",
+            "Verifier workers replaced, by cause: timeout (killed at its task's deadline), "
+            "cancelled (killed when its caller gave up), died (died running a task), lost "
+            "(died between tasks)",
             labels=["cause"],
         )
-        family.add_metric(["timeout"], timeouts)
-        family.add_metric(["died"], deaths)
-        yield family
+        restarts.add_metric(["timeout"], stats.timeouts)
+        restarts.add_metric(["cancelled"], stats.cancelled)
+        restarts.add_metric(["died"], stats.deaths)
+        restarts.add_metric(["lost"], stats.lost)
+        yield restarts
+        yield CounterMetricFamily(
+            "reward_verifier_replays",
+            "Comparisons run again because their worker died under them",
+            value=stats.replays,
+        )
+        yield CounterMetricFamily(
+            "reward_verifier_worker_start_failures",
+            "Attempts to start a verifier worker that failed (spawn, initializer or probe)",
+            value=stats.start_failures,
+        )
+        yield GaugeMetricFamily(
+            "reward_verifier_workers_alive",
+            "Verifier workers started, probed and able to take a comparison",
+            value=self._alive(),
+        )
 
 
 class Metrics:
@@ -141,9 +163,9 @@ class Metrics:
             registry=r,
         )
 
-    def watch_pool(self, read: Callable[[], tuple[int, int]]) -> None:
-        """Export worker restarts; ``read`` returns (timeouts, deaths) so far."""
-        self.registry.register(_PoolCollector(read))
+    def watch_pool(self, read: Callable[[], PoolStats], alive: Callable[[], int]) -> None:
+        """Export the verifier pool's counters (``read``) and live workers (``alive``)."""
+        self.registry.register(_PoolCollector(read, alive))
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""

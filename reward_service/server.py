@@ -33,6 +33,21 @@ class _Uvicorn(uvicorn.Server):
         yield
 
 
+_READINESS_POLL_S = 0.25
+
+
+async def _mirror_readiness(service: RewardService, grpc_door: GrpcDoor) -> None:
+    """Keep gRPC health in step with the verifier pool: NOT_SERVING while no worker can
+    score (they were killed and are being replaced), SERVING again once one can."""
+    serving = True
+    while True:
+        await asyncio.sleep(_READINESS_POLL_S)
+        now = service.verifier.ready and not service.draining
+        if now != serving:
+            serving = now
+            await grpc_door.set_serving(now)
+
+
 async def serve(settings: Settings) -> None:
     """Run both doors until SIGTERM/SIGINT, then drain and return."""
     service = RewardService(settings)
@@ -67,7 +82,9 @@ async def serve(settings: Settings) -> None:
             grpc_door.port,
         )
         stopped = asyncio.create_task(stop.wait())
+        mirror = asyncio.create_task(_mirror_readiness(service, grpc_door))
         await asyncio.wait({stopped, http_task}, return_when=asyncio.FIRST_COMPLETED)
+        mirror.cancel()
         log.info("draining (up to %.0fs)", settings.drain_timeout_s)
         service.begin_drain()
         await grpc_door.set_serving(False)

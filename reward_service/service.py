@@ -90,7 +90,7 @@ class RewardService:
         self.settings = settings
         self.metrics = Metrics()
         self.verifier = verifier if verifier is not None else SymbolicVerifier(settings.symbolic)
-        self.metrics.watch_pool(self.verifier.restart_counts)
+        self.metrics.watch_pool(self.verifier.pool_stats, self.verifier.workers_alive)
         self.cache = (
             build_cache(settings, self.metrics)
             if cache_backend is None

@@ -83,6 +83,8 @@ class SymbolicSettings(BaseModel):
     """A worker is replaced after this many tasks, bounding slow leaks."""
     quarantine_s: float = Field(600.0, ge=0)
     """A comparison that hit ``task_timeout_s`` answers timeout at once for this long (0: off)."""
+    heal_window_s: float = Field(30.0, gt=0)
+    """Liveness fails once verifier workers have failed to start, with no success, this long."""
     float_rounding: int = Field(6, ge=0)
     numeric_precision: int = Field(15, ge=1)
     strict: bool = True

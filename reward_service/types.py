@@ -105,6 +105,9 @@ class Reason(StrEnum):
     INVALID_REQUEST = "invalid_request"
     TOO_LARGE = "too_large"
     VERIFIER_ERROR = "verifier_error"
+    WORKER_LOST = "worker_lost"
+    """No verifier worker could run the comparison (workers cannot be started): an
+    infrastructure failure, not the response's fault."""
     JUDGE_NOT_CONFIGURED = "judge_not_configured"
     JUDGE_UNAVAILABLE = "judge_unavailable"
     """The judge server was down, refused, or its circuit breaker is open."""

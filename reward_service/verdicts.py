@@ -19,10 +19,16 @@ _UNDECIDED: dict[Outcome, tuple[Reason, Blame]] = {
     Outcome.TIMEOUT: (Reason.TIMEOUT, Blame.RESPONSE),
     Outcome.ERROR: (Reason.VERIFIER_ERROR, Blame.RESPONSE),
     Outcome.DEADLINE: (Reason.TIMEOUT, Blame.INFRASTRUCTURE),
+    Outcome.WORKER_LOST: (Reason.WORKER_LOST, Blame.INFRASTRUCTURE),
 }
 # When several comparisons are undecided, the cause that masks wins, then the most
 # actionable reason.
-_REASON_PRIORITY = (Reason.INVALID_GOLD, Reason.TIMEOUT, Reason.VERIFIER_ERROR)
+_REASON_PRIORITY = (
+    Reason.INVALID_GOLD,
+    Reason.WORKER_LOST,
+    Reason.TIMEOUT,
+    Reason.VERIFIER_ERROR,
+)
 
 
 @dataclass(frozen=True, slots=True)

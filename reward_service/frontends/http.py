@@ -279,14 +279,19 @@ def create_app(service: RewardService, *, ready: Callable[[], bool]) -> FastAPI:
         return result_fields(await slime_result(body, timeout), settings.trainer_unscorable_reward)
 
     @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        """Liveness: the process answers. Never depends on Redis or the judge."""
-        return {"status": "ok"}
+    async def healthz() -> JSONResponse:
+        """Liveness: the process answers and its verifier pool can heal (workers have not kept
+        failing to start). Never depends on Redis or the judge."""
+        alive = service.verifier.healthy
+        return JSONResponse(
+            {"status": "ok" if alive else "verifier workers cannot be started"},
+            status_code=200 if alive else 503,
+        )
 
     @app.get("/readyz")
     async def readyz() -> JSONResponse:
-        """Readiness: workers are up and the service is not draining."""
-        is_ready = ready() and not service.draining
+        """Readiness: a verifier worker can score now and the service is not draining."""
+        is_ready = ready() and not service.draining and service.verifier.ready
         return JSONResponse(
             {"status": "ready" if is_ready else "not ready"}, status_code=200 if is_ready else 503
         )

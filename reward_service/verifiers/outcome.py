@@ -15,6 +15,8 @@ class Outcome(IntEnum):
     TIMEOUT = 5
     """The parent killed the worker at the task's deadline."""
     ERROR = 6
-    """The worker raised or died (out of memory, crash)."""
-    DEADLINE = 7
+    """The worker raised, or died on this comparison twice (out of memory, crash)."""
+    WORKER_LOST = 7
+    """No worker could run the comparison (they cannot be started): not the answer's fault."""
+    DEADLINE = 8
     """The call's deadline passed before the comparison ended (never leaves a worker)."""

@@ -14,6 +14,7 @@ from sympy import And, Eq, FiniteSet, Indexed, Interval, Symbol, Tuple, Union, s
 from sympy.core.function import AppliedUndef
 from sympy.core.relational import Relational
 
+from reward_service.verifiers.exact_numbers import differ, rational_verdict
 from reward_service.verifiers.numerals import same_numeral
 from reward_service.verifiers.outcome import Outcome
 
@@ -43,6 +44,26 @@ def init_worker(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     logging.getLogger("math_verify").setLevel(logging.CRITICAL)
     logging.getLogger("latex2sympy2_extended").setLevel(logging.CRITICAL)
+
+
+_WARM_UP = (
+    ("\\frac{1}{2}", "0.5", Outcome.EQUAL),
+    ("(x+1)^2", "x^2+2x+2", Outcome.NOT_EQUAL),
+)
+"""Comparisons through the parser, numeric and symbolic comparison, with known outcomes."""
+
+
+def warm_up() -> None:
+    """Run :data:`_WARM_UP`; raise if an outcome is not the known one."""
+    for gold, answer, expected in _WARM_UP:
+        if check(gold, answer, 6, 15, True) is not expected:
+            raise RuntimeError(f"the verifier compares {gold} and {answer} wrongly")
+
+
+def probe() -> None:
+    """Run in each new worker before it takes work: the warm-up comparisons must come out
+    right."""
+    warm_up()
 
 
 def _parse(answer: str) -> list[Any]:
@@ -135,6 +156,11 @@ def check(
         for a in parsed_answer:
             if not comparable(g, a):
                 continue
+            exact = rational_verdict(g, a)
+            if exact is not None:
+                if exact:
+                    return Outcome.EQUAL
+                continue
             try:
                 if verify(
                     g,
@@ -145,7 +171,7 @@ def check(
                     allow_set_relation_comp=relation_as_set,
                     timeout_seconds=None,
                     raise_on_error=True,
-                ):
+                ) and not differ(g, a, numeric_precision):
                     return Outcome.EQUAL
             except Exception:  # sympy could not compare this pair: undecided, not "not equal"
                 failed = True
