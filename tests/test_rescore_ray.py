@@ -24,7 +24,7 @@ from tests.test_rescore import lines, run_rescore, verl_rows
 from tests.test_rescore_trust import keyed, write_dump_dir
 
 ray = pytest.importorskip("ray")
-pytestmark = pytest.mark.ray
+pytestmark = [pytest.mark.ray, pytest.mark.timeout(900)]  # a loaded 2-core machine
 
 SETTINGS = Settings(symbolic=SymbolicSettings(workers=1, task_timeout_s=5.0))
 ENGINE = ["--engine", "ray", "--actors", "2", "--cpus-per-actor", "0.5", "--workers", "1"]
