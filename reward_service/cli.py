@@ -20,12 +20,28 @@ from pydantic import ValidationError
 from tqdm import tqdm
 
 from reward_service import __version__
+from reward_service.batch_scorer import ScorerOptions
 from reward_service.client import AsyncRewardClient
-from reward_service.config import UnknownSetting, add_settings_flags, effective, settings_from
-from reward_service.dumps import SHAPES, count_rows, read_dump, shape_with
+from reward_service.config import (
+    UnknownSetting,
+    add_settings_flags,
+    check_environment,
+    effective,
+    settings_from,
+)
+from reward_service.dump_files import DumpFile, NoDumpFiles, dump_files, fingerprint
+from reward_service.dumps import SHAPES, Shape, count_rows, read_dump, shape_with
 from reward_service.jsonl import merge, parse_request_line, requests_of, result_line
 from reward_service.logs import configure_logging
-from reward_service.rescore import build_report, report_markdown, report_plot, rescore
+from reward_service.rescore import (
+    ForeignOutput,
+    Scorer,
+    SourcedRow,
+    claim_output,
+    current_provenance,
+    rescore,
+)
+from reward_service.rescore_report import Report, build_report, report_markdown, report_plot
 from reward_service.server import serve
 from reward_service.service import RewardService
 from reward_service.settings import Settings, SymbolicSettings
@@ -169,33 +185,89 @@ class CommandError(Exception):
     """A problem with what the user asked for: printed as one line, exit status 2."""
 
 
-async def _run_rescore(args: argparse.Namespace, settings: Settings) -> int:
-    shape = shape_with(SHAPES[args.shape], dict(_pairs(args.field)))
-    think = {"auto": None, "true": True, "false": False}[args.think_in_prompt]
-    rows = read_dump(args.dump, shape, template=Template(args.template), think_in_prompt=think)
-    total = count_rows(args.dump)
-    progress = sys.stderr.isatty() and not args.quiet
+def _rows(files: list[DumpFile], args: argparse.Namespace) -> Iterator[SourcedRow]:
+    shape, think = _shape(args), _think(args)
+    for file in files:
+        rows = read_dump(file.path, shape, template=Template(args.template), think_in_prompt=think)
+        yield from ((file.source, row) for row in rows)
+
+
+def _shape(args: argparse.Namespace) -> Shape:
+    return shape_with(SHAPES[args.shape], dict(_pairs(args.field)))
+
+
+def _think(args: argparse.Namespace) -> bool | None:
+    return {"auto": None, "true": True, "false": False}[args.think_in_prompt]
+
+
+async def _stream_rescore(
+    args: argparse.Namespace, files: list[DumpFile], score: Scorer
+) -> tuple[int, Report]:
+    current = await current_provenance(score) if args.only_changed else None
+    total = sum(count_rows(file.path) or 0 for file in files)
+    written = await rescore(
+        _rows(files, args),
+        args.output,
+        score,
+        batch_size=args.batch_size,
+        total=total,
+        progress=sys.stderr.isatty() and not args.quiet,
+        only_changed=current,
+    )
+    return written, build_report(args.output)
+
+
+async def _rescore_in_process(
+    args: argparse.Namespace, settings: Settings, files: list[DumpFile]
+) -> tuple[int, Report]:
     if args.server:
         async with AsyncRewardClient(args.server, token=args.token) as client:
-            return await rescore(
-                rows,
-                args.output,
-                client.score_batch,
-                batch_size=args.batch_size,
-                total=total,
-                progress=progress,
-            )
+            return await _stream_rescore(args, files, client.score_batch)
     service = RewardService(settings)
     try:
 
         async def score(requests: list[ScoreRequest]) -> list[ScoreResult]:
             return await service.score_batch(requests, timeout_s=settings.max_timeout_s)
 
-        return await rescore(
-            rows, args.output, score, batch_size=args.batch_size, total=total, progress=progress
-        )
+        return await _stream_rescore(args, files, score)
     finally:
         await service.aclose()
+
+
+def _rescore_local(
+    args: argparse.Namespace, settings: Settings, files: list[DumpFile]
+) -> tuple[int, Report]:
+    return asyncio.run(_rescore_in_process(args, settings, files))
+
+
+def _rescore_ray(
+    args: argparse.Namespace, settings: Settings, files: list[DumpFile]
+) -> tuple[int, Report]:
+    from reward_service.ray_engine import RayOptions, rescore_with_ray  # noqa: PLC0415
+
+    if args.server:
+        raise SystemExit("--server scores against one service; --engine ray runs its own scorers")
+    options = ScorerOptions(
+        shape=_shape(args),
+        template=Template(args.template),
+        think_in_prompt=_think(args),
+        only_changed=args.only_changed,
+    )
+    engine = RayOptions(
+        address=args.ray_address,
+        actors=args.actors,
+        cpus_per_actor=args.cpus_per_actor,
+        batch_size=args.batch_size,
+    )
+    bar = tqdm(unit="row", disable=not sys.stderr.isatty() or args.quiet, file=sys.stderr)
+    try:
+        return rescore_with_ray(files, args.output, options, settings, engine, progress=bar.update)
+    finally:
+        bar.close()
+
+
+ENGINES = {"local": _rescore_local, "ray": _rescore_ray}
+"""``--engine``: one process (or ``--server``), or a Ray Data pipeline over an actor pool."""
 
 
 def _pairs(values: list[str]) -> list[tuple[str, str]]:
@@ -209,23 +281,41 @@ def _pairs(values: list[str]) -> list[tuple[str, str]]:
 
 
 def _rescore_command(args: argparse.Namespace) -> int:
+    check_environment()
     settings = _with_judge(Settings(), args)
     if args.cache_url is not None:
         settings = settings.model_copy(update={"cache_url": args.cache_url})
+    if args.workers is not None:
+        symbolic = settings.symbolic.model_copy(update={"workers": args.workers})
+        settings = settings.model_copy(update={"symbolic": symbolic})
+    if args.batch_size < 1:
+        raise SystemExit("reward-service rescore: --batch-size must be at least 1")
+    try:
+        files = dump_files(args.dump)
+        claim_output(args.output, fingerprint(files), restart=args.restart)
+    except (NoDumpFiles, ForeignOutput) as error:
+        raise SystemExit(f"reward-service rescore: {error}") from None
     started = time.perf_counter()
-    written = asyncio.run(_run_rescore(args, settings))
-    report = build_report(args.output)
+    written, report = ENGINES[args.engine](args, settings, files)
     stem = args.output.with_suffix("")
     markdown, plot = Path(f"{stem}.report.md"), Path(f"{stem}.report.png")
     markdown.write_text(report_markdown(report, str(args.dump)), encoding="utf-8")
-    report_plot(report, plot)
+    drawn = report_plot(report, plot)
     if not args.quiet:
         seconds = time.perf_counter() - started
         print(
             f"rescored {written} rows in {seconds:.1f}s ({written / max(seconds, 1e-9):.1f}"
-            f"/s); {report.rows} rows in {args.output}; report: {markdown}, {plot}",
+            f"/s); {report.rows} rows in {args.output}; report: {markdown}"
+            + (f", {plot}" if drawn else ""),
             file=sys.stderr,
         )
+    if report.rows and report.invalid_rows == report.rows:
+        print(
+            f"reward-service rescore: every row ({report.rows}) is invalid; wrong --shape or "
+            "--field? (see the reasons in the report)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -261,7 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
     again = commands.add_parser(
         "rescore", help="rescore a rollout dump (JSONL or Parquet), resumable, with a report"
     )
-    again.add_argument("dump", type=Path, help="the dump (.jsonl or .parquet)")
+    again.add_argument(
+        "dump", help="the dump: a .jsonl or .parquet file, a directory of them, or a glob"
+    )
     again.add_argument(
         "-o",
         "--output",
@@ -291,8 +383,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     again.add_argument("--server", help="score against a running service (http:// or grpc://)")
     again.add_argument("--token", help="bearer token for --server")
-    again.add_argument("--batch-size", type=int, default=512)
-    again.add_argument("--cache-url", help="Redis for the score cache (in-process scoring)")
+    again.add_argument("--batch-size", type=int, default=512, help="rows per scoring batch")
+    again.add_argument("--cache-url", help="Redis for the score cache (not with --server)")
+    again.add_argument(
+        "--workers", type=int, help="verifier worker processes (per actor with --engine ray)"
+    )
+    again.add_argument(
+        "--only-changed",
+        action="store_true",
+        help="pass through, unscored, rows whose stored provenance hash is the current one",
+    )
+    again.add_argument(
+        "--restart", action="store_true", help="discard earlier results in OUTPUT and start over"
+    )
+    again.add_argument(
+        "--engine", choices=sorted(ENGINES), default="local", help="where scoring runs"
+    )
+    again.add_argument("--ray-address", help="Ray cluster to join (default: a local Ray)")
+    again.add_argument("--actors", type=int, default=2, help="scorer actors (--engine ray)")
+    again.add_argument(
+        "--cpus-per-actor", type=float, default=1.0, help="CPUs Ray reserves per scorer actor"
+    )
     again.add_argument("-q", "--quiet", action="store_true")
     _judge_arguments(again)
     again.set_defaults(handler=_rescore_command)

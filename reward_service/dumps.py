@@ -13,7 +13,9 @@ in record batches with pyarrow). Shapes name the fields a trainer writes:
     plus ``reward``.
 
 ``--field NAME=COLUMN`` maps any of ``id``, ``response``, ``query``, ``prompt``, ``gold``,
-``problem``, ``data_source``, ``reward`` to another column, for other shapes. Whether the
+``problem``, ``data_source``, ``reward``, ``provenance`` to another column, for other shapes.
+``provenance`` (default ``rescore_provenance_hash``, the column the batch scorer adds) is the
+hash of what scored a row before; ``--only-changed`` skips rows whose hash is current. Whether the
 opening ``<think>`` was in the prompt is read from the prompt when there is one.
 """
 
@@ -27,7 +29,8 @@ from typing import Any
 
 from reward_service.adapters.common import think_opened
 from reward_service.jsonl import invalid_request, request_from_json
-from reward_service.types import ScoreRequest, ScoreResult, Template
+from reward_service.list_repr import NotAListRepr, parse_list_repr
+from reward_service.types import Reason, Route, ScoreRequest, ScoreResult, Status, Template
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,7 @@ class Shape:
     data_source: str | None = "data_source"
     reward: str | None = "reward"
     id: str | None = "id"
+    provenance: str | None = "rescore_provenance_hash"
 
 
 SHAPES: dict[str, Shape] = {
@@ -71,17 +75,24 @@ class DumpRow:
     request: ScoreRequest | ScoreResult
     """The request, or the ``invalid_request`` result for a row that cannot be read."""
     stored_reward: float | None
+    data_source: str | None = None
+    stored_provenance: str | None = None
+    """The provenance hash of the result the dump already holds for this row, if any."""
+
+
+def decode_line(raw: bytes) -> Any:
+    """One JSONL dump line decoded, or the exception that decoding raised."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as error:
+        return error
 
 
 def _json_rows(path: Path) -> Iterator[tuple[int, Any]]:
     with path.open("rb") as stream:
         for number, raw in enumerate(stream, start=1):
-            if not raw.strip():
-                continue
-            try:
-                yield number, json.loads(raw)
-            except (ValueError, RecursionError) as error:
-                yield number, error
+            if raw.strip():
+                yield number, decode_line(raw)
 
 
 def _parquet_rows(path: Path, batch_rows: int = 1024) -> Iterator[tuple[int, Any]]:
@@ -121,15 +132,50 @@ def _reward(value: Any) -> float | None:
     return None
 
 
+class UnreadableGold(ValueError):
+    """A gold that looks like a list but is neither JSON nor a list repr."""
+
+
+def plain_value(value: Any) -> Any:
+    """Numpy scalars and arrays (pandas batches of a Parquet dump hold them) as Python values."""
+    tolist = getattr(value, "tolist", None)
+    return tolist() if callable(tolist) else value
+
+
 def _gold(value: Any) -> Any:
+    value = plain_value(value)
     if isinstance(value, dict) and "ground_truth" in value:  # verl's reward_model column
-        value = value["ground_truth"]
-    if isinstance(value, str) and value[:1] in "[{":
+        value = plain_value(value["ground_truth"])
+    if isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):
         try:
             return json.loads(value)
         except ValueError:
+            pass
+        if value.lstrip()[:1] == "{":
             return value
+        try:  # verl writes str(numpy array): "['1' '2']"
+            return parse_list_repr(value)
+        except NotAListRepr as error:
+            detail = f"gold {value[:60]!r} looks like a list but is not one: {error}"
+            raise UnreadableGold(detail) from None
     return value
+
+
+def invalid_gold(where: str, detail: str) -> ScoreResult:
+    """The ``unscorable/invalid_gold`` result for a row whose gold cannot be read."""
+    return ScoreResult(
+        id=None,
+        status=Status.UNSCORABLE,
+        verdict=None,
+        reason=Reason.INVALID_GOLD,
+        reward=None,
+        route=Route.NONE,
+        detail=f"{where}: {detail}",
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _to_request(
@@ -140,7 +186,9 @@ def _to_request(
         return DumpRow(position, invalid_request(where, f"invalid JSON: {row}"), None)
     if not isinstance(row, dict):
         return DumpRow(position, invalid_request(where, "a row must be an object"), None)
-    stored = _reward(row.get(shape.reward)) if shape.reward else None
+    stored = _reward(plain_value(row.get(shape.reward))) if shape.reward else None
+    source = _text(row.get(shape.data_source)) if shape.data_source else None
+    provenance = _text(row.get(shape.provenance)) if shape.provenance else None
     prompt = row.get(shape.prompt) if shape.prompt else None
     if shape.response is not None and shape.response in row:
         response = row[shape.response]
@@ -151,15 +199,22 @@ def _to_request(
         )
     else:
         wanted = shape.response or shape.query
-        return DumpRow(position, invalid_request(where, f"missing field {wanted!r}"), stored)
+        error = invalid_request(where, f"missing field {wanted!r}")
+        return DumpRow(position, error, stored, source, provenance)
     if shape.gold not in row:
-        return DumpRow(position, invalid_request(where, f"missing field {shape.gold!r}"), stored)
+        error = invalid_request(where, f"missing field {shape.gold!r}")
+        return DumpRow(position, error, stored, source, provenance)
+    try:
+        gold = _gold(row[shape.gold])
+    except UnreadableGold as unreadable:
+        return DumpRow(position, invalid_gold(where, str(unreadable)), stored, source, provenance)
     if think_in_prompt is None:
-        think_in_prompt = isinstance(prompt, str) and think_opened(prompt)
+        # an open <think> in the prompt says so; otherwise the service reads the response
+        think_in_prompt = True if isinstance(prompt, str) and think_opened(prompt) else None
     data = {
         "id": row.get(shape.id) if shape.id else None,
         "response": response,
-        "gold": _gold(row[shape.gold]),
+        "gold": gold,
         "problem": row.get(shape.problem) if shape.problem else None,
         "data_source": row.get(shape.data_source) if shape.data_source else None,
         "think_in_prompt": think_in_prompt,
@@ -168,7 +223,19 @@ def _to_request(
     data = {k: v for k, v in data.items() if v is not None}
     if "id" in data and not isinstance(data["id"], str | int):
         data["id"] = str(data["id"])
-    return DumpRow(position, request_from_json(data, where), stored)
+    return DumpRow(position, request_from_json(data, where), stored, source, provenance)
+
+
+def row_to_request(
+    row: Any,
+    position: int,
+    shape: Shape,
+    *,
+    template: Template = Template.R1,
+    think_in_prompt: bool | None = None,
+) -> DumpRow:
+    """One decoded dump row (a dict, or the exception its decoding raised) as a request."""
+    return _to_request(row, position, shape, template, think_in_prompt)
 
 
 def read_dump(
