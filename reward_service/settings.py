@@ -135,6 +135,10 @@ class Settings(BaseSettings):
     grpc_port: int = Field(50051, ge=0, le=65535)
     auth_token: SecretStr | None = None
     """When set, both doors require ``Authorization: Bearer <token>`` (health stays open)."""
+    auth_exempt_paths: list[str] = Field(default_factory=list)
+    """HTTP paths served without the bearer token although ``auth_token`` is set, for trainers
+    that send no headers (OpenRLHF ``/get_reward``, slime ``/slime/reward``); the rest still
+    require it."""
     max_batch_size: int = Field(4096, ge=1)
     """Requests in one batch call; more is an error, not a silent truncation."""
     max_in_flight: int = Field(16384, ge=1)
