@@ -58,6 +58,7 @@ CHART_OWNED_SETTINGS: dict[Path_, str] = {
     ("grpc_port",): "containerPorts.grpc",
     ("cache_url",): "redis",
     ("auth_token",): "auth.existingSecret",
+    ("auth_exempt_paths",): "auth.exemptPaths",
     ("judge", "url"): "judge.vllm / judge.external.url",
     ("judge", "model"): "judge.spec",
     ("judge", "api_key"): "judge.apiKeySecret",
@@ -136,6 +137,7 @@ INT_OR_PERCENT: Schema = {
     ]
 }
 QUANTITY = k8s("io.k8s.apimachinery.pkg.api.resource.Quantity")
+PEERS: Schema = {"type": "array", "items": k8s("io.k8s.api.networking.v1.NetworkPolicyPeer")}
 
 # By the key's name, wherever it appears.
 KEY_SCHEMAS: dict[str, Schema] = {
@@ -205,6 +207,15 @@ PATH_SCHEMAS: dict[Path_, Callable[[], Schema]] = {
     ("serviceMonitor", "scrapeTimeout"): lambda: DURATION,
     ("auth", "existingSecret"): lambda: OPTIONAL_NAME,
     ("auth", "secretKey"): lambda: {"type": "string", "minLength": 1},
+    ("auth", "exemptPaths"): lambda: {
+        "type": "array",
+        "uniqueItems": True,
+        "items": {"type": "string", "pattern": r"^/\S*$"},
+    },
+    ("redis", "auth", "existingSecret"): lambda: OPTIONAL_NAME,
+    ("redis", "auth", "existingSecretKey"): lambda: {"type": "string", "minLength": 1},
+    ("networkPolicy", "server", "allowedFrom"): lambda: PEERS,
+    ("networkPolicy", "server", "metricsFrom"): lambda: PEERS,
     ("redis", "maxMemory"): lambda: {"type": "string", "pattern": r"^[0-9]+([kKmMgG][bB])?$"},
     ("redis", "maxMemoryPolicy"): lambda: {
         "type": "string",

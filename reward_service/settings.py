@@ -183,7 +183,7 @@ class Settings(BaseSettings):
     auth_exempt_paths: list[str] = Field(default_factory=list)
     """HTTP paths that need no token although ``auth_token`` is set, for trainers that send no
     headers (OpenRLHF's remote RM: ``/get_reward``; slime: ``/slime/reward``). Pair it with a
-    network policy that admits only the trainer (README, "Auth and trainers")."""
+    network policy that admits only the trainer (README, "Deploy on Kubernetes")."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     """``json``: one JSON object per log line (for log collectors)."""

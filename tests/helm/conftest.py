@@ -42,6 +42,13 @@ GPU_POOL = {
     "nodeSelector": {"cloud.google.com/gke-accelerator": "nvidia-l4"},
     "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
 }
+TRAINER_NAMESPACE = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "openrlhf"}}
+}
+SCRAPER = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+}
 COMBOS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "external-redis": {"redis": {"external": {"url": "redis://cache.data:6379/0"}}},
@@ -53,11 +60,30 @@ COMBOS: dict[str, dict[str, Any]] = {
     "pdb": {"pdb": {"enabled": True}},
     "service-monitor": {"serviceMonitor": {"enabled": True, "labels": {"release": "kps"}}},
     "auth": {"auth": {"existingSecret": "reward-token"}},
+    "redis-password-secret": {
+        "redis": {
+            "enabled": True,
+            "auth": {"existingSecret": "cache-pw", "existingSecretKey": "pw"},
+        }
+    },
+    # Trainers that send no headers (OpenRLHF, slime): their paths exempt, only their namespace in.
+    "trainer-paths": {
+        "auth": {
+            "existingSecret": "reward-token",
+            "exemptPaths": ["/get_reward", "/slime/reward", "/slime/reward_details"],
+        },
+        "networkPolicy": {"server": {"allowedFrom": [TRAINER_NAMESPACE], "metricsFrom": [SCRAPER]}},
+    },
+    "no-network-policies": {
+        "redis": {"enabled": True},
+        "judge": {"vllm": {"enabled": True}},
+        "networkPolicy": {key: {"enabled": False} for key in ("server", "redis", "judge")},
+    },
 }
 COMBOS["everything"] = merge(
     *(COMBOS[name] for name in ("in-chart-redis", "vllm-judge", "autoscaling", "pdb")),
     COMBOS["service-monitor"],
-    COMBOS["auth"],
+    COMBOS["trainer-paths"],
     {
         "judge": {
             "apiKeySecret": {"name": "judge-key"},

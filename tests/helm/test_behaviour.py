@@ -291,9 +291,11 @@ def test_cache_url_is_the_redis_service(helm: Helm) -> None:
     manifests = helm.template(COMBOS["in-chart-redis"])
     service, deployment = manifests.one("Service", "redis"), manifests.one("Deployment", "redis")
     port = service_port(service, "redis")
-    url = urlsplit(manifests.config()["REWARD_SERVICE_CACHE_URL"])
-    assert (url.scheme, url.hostname, url.port, url.path) == (
+    assert "REWARD_SERVICE_CACHE_URL" not in manifests.config()
+    url = urlsplit(service_env(manifests)["REWARD_SERVICE_CACHE_URL"])
+    assert (url.scheme, url.password, url.hostname, url.port, url.path) == (
         "redis",
+        "$(REDIS_PASSWORD)",
         service["metadata"]["name"],
         port["port"],
         "/0",
@@ -406,7 +408,7 @@ def test_pods_roll_when_config_changes(helm: Helm) -> None:
     base = checksum(helm.template())
     assert checksum(helm.template({"podLabels": {"team": "rl"}})) == base
     assert checksum(helm.template({"settings": {"cache_size": 5}})) != base
-    assert checksum(helm.template(COMBOS["in-chart-redis"])) != base
+    assert checksum(helm.template(COMBOS["external-redis"])) != base
 
 
 def test_auth_token_by_secret_reference(helm: Helm) -> None:

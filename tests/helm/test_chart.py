@@ -18,13 +18,30 @@ KUBERNETES_VERSIONS = ("1.28", "1.35")
 CRD_KINDS = {("monitoring.coreos.com/v1", "ServiceMonitor")}
 
 EXPECTED_KINDS = {
-    "defaults": {"ServiceAccount", "ConfigMap", "Service", "Deployment"},
-    "in-chart-redis": {"ServiceAccount", "ConfigMap", "Service", "Deployment"},
+    "defaults": {"ServiceAccount", "ConfigMap", "Service", "Deployment", "NetworkPolicy"},
+    "in-chart-redis": {
+        "ServiceAccount",
+        "ConfigMap",
+        "Service",
+        "Deployment",
+        "NetworkPolicy",
+        "Secret",
+    },
+    "redis-password-secret": {
+        "ServiceAccount",
+        "ConfigMap",
+        "Service",
+        "Deployment",
+        "NetworkPolicy",
+    },
+    "no-network-policies": {"ServiceAccount", "ConfigMap", "Service", "Deployment", "Secret"},
     "everything": {
         "ServiceAccount",
         "ConfigMap",
         "Service",
         "Deployment",
+        "NetworkPolicy",
+        "Secret",
         "PersistentVolumeClaim",
         "HorizontalPodAutoscaler",
         "PodDisruptionBudget",

@@ -35,6 +35,14 @@ BAD_VALUES: list[tuple[dict[str, Any], str]] = [
     ({"tolerations": [{"key": "gpu", "efect": "NoSchedule"}]}, "'efect' not allowed"),
     ({"resources": {"limit": {"memory": "1Gi"}}}, "'limit' not allowed"),
     ({"securityContext": {"readOnlyRootFileSystem": True}}, "'readOnlyRootFileSystem'"),
+    ({"auth": {"exemptPaths": ["get_reward"]}}, "/auth/exemptPaths/0"),
+    ({"auth": {"exemptPaths": "/get_reward"}}, "/auth/exemptPaths"),
+    ({"redis": {"auth": {"password": "x"}}}, "'password' not allowed"),
+    (
+        {"networkPolicy": {"server": {"allowedFrom": [{"namespaceSelecter": {}}]}}},
+        "'namespaceSelecter' not allowed",
+    ),
+    ({"networkPolicy": {"redis": {"enabled": "no"}}}, "/networkPolicy/redis/enabled"),
 ]
 
 

@@ -26,6 +26,56 @@ Names. Kubernetes names are at most 63 characters; suffixed names leave room for
 {{- printf "%s-judge" (include "reward-service.fullname" . | trunc 57 | trimSuffix "-") }}
 {{- end }}
 
+{{/*
+The Secret and key holding the in-chart Redis password: redis.auth.existingSecret, or the one
+the chart generates (redis-secret.yaml).
+*/}}
+{{- define "reward-service.redisSecretName" -}}
+{{- .Values.redis.auth.existingSecret | default (printf "%s-auth" (include "reward-service.redisName" .)) }}
+{{- end }}
+
+{{- define "reward-service.redisSecretKey" -}}
+{{- ternary .Values.redis.auth.existingSecretKey "redis-password" (not (empty .Values.redis.auth.existingSecret)) }}
+{{- end }}
+
+{{/*
+The environment entry REDIS_PASSWORD, from the Redis Secret. Call with the root context.
+*/}}
+{{- define "reward-service.redisPasswordEnv" -}}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "reward-service.redisSecretName" . }}
+      key: {{ include "reward-service.redisSecretKey" . }}
+{{- end }}
+
+{{/*
+An ingress NetworkPolicy admitting only the reward-service pods to one component's port. Call
+with (dict "ctx" $ "component" "redis" | "judge" "port" <port name>).
+*/}}
+{{- define "reward-service.onlyFromServerPolicy" -}}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ printf "%s-%s" (include "reward-service.fullname" .ctx | trunc 50 | trimSuffix "-") .component }}
+  labels:
+    {{- include "reward-service.labels" (dict "ctx" .ctx "component" .component) | nindent 4 }}
+spec:
+  podSelector:
+    matchLabels:
+      {{- include "reward-service.selectorLabels" (dict "ctx" .ctx "component" .component) | nindent 6 }}
+  policyTypes:
+    - Ingress
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels:
+              {{- include "reward-service.selectorLabels" (dict "ctx" .ctx "component" "server") | nindent 14 }}
+      ports:
+        - port: {{ .port }}
+          protocol: TCP
+{{- end }}
+
 {{- define "reward-service.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "reward-service.fullname" .) .Values.serviceAccount.name }}
@@ -101,8 +151,9 @@ or "" (no judge).
 {{- end }}
 
 {{/*
-The Redis URL for the ConfigMap: the in-chart Redis Service, redis.external.url, or "" (no
-Redis, or the URL comes from redis.external.existingSecret).
+The Redis URL: the in-chart Redis Service (its password as "$(REDIS_PASSWORD)", which Kubernetes
+expands from the Secret in the container's env, never in the ConfigMap), redis.external.url, or
+"" (no Redis, or the URL comes from redis.external.existingSecret).
 */}}
 {{- define "reward-service.cacheUrl" -}}
 {{- $redis := .Values.redis }}
@@ -114,7 +165,7 @@ Redis, or the URL comes from redis.external.existingSecret).
 {{- fail "redis: set only one of redis.enabled, redis.external.url, redis.external.existingSecret" }}
 {{- end }}
 {{- if $redis.enabled }}
-{{- printf "redis://%s:%d/0" (include "reward-service.redisName" .) (int $redis.port) }}
+{{- printf "redis://:$(REDIS_PASSWORD)@%s:%d/0" (include "reward-service.redisName" .) (int $redis.port) }}
 {{- else if $redis.external.url }}
 {{- $redis.external.url }}
 {{- end }}
@@ -137,7 +188,8 @@ reads every YAML number as a float), lists and maps as JSON (pydantic-settings p
 {{- end }}
 
 {{/*
-The ConfigMap's data: every REWARD_SERVICE_* variable except secrets. settings.<section>.<key>
+The ConfigMap's data: every REWARD_SERVICE_* variable except secrets and the in-chart Redis URL
+(both in the container's env, where Kubernetes expands the password). settings.<section>.<key>
 becomes REWARD_SERVICE_<SECTION>__<KEY>; routing_rules is the one map-valued setting that is not
 a section.
 */}}
@@ -152,9 +204,11 @@ a section.
 {{- if $judgeUrl }}
 {{- $_ := set $data "REWARD_SERVICE_JUDGE__URL" $judgeUrl }}
 {{- end }}
-{{- $cacheUrl := include "reward-service.cacheUrl" . }}
-{{- if $cacheUrl }}
-{{- $_ := set $data "REWARD_SERVICE_CACHE_URL" $cacheUrl }}
+{{- if .Values.redis.external.url }}
+{{- $_ := set $data "REWARD_SERVICE_CACHE_URL" .Values.redis.external.url }}
+{{- end }}
+{{- with .Values.auth.exemptPaths }}
+{{- $_ := set $data "REWARD_SERVICE_AUTH_EXEMPT_PATHS" (toJson .) }}
 {{- end }}
 {{- range $key, $value := .Values.settings }}
 {{- if and (kindIs "map" $value) (ne $key "routing_rules") }}
@@ -203,6 +257,9 @@ Cross-value checks the schema cannot express; included once, from the server Dep
 {{- end }}
 {{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
 {{- fail "autoscaling: minReplicas must not exceed maxReplicas" }}
+{{- end }}
+{{- if and .Values.auth.exemptPaths (not .Values.auth.existingSecret) }}
+{{- fail "auth.exemptPaths exempts paths from a token that is not set: set auth.existingSecret too (without it every path is open)" }}
 {{- end }}
 {{- if .Values.judge.vllm.enabled }}
 {{- $spec := include "reward-service.judgeSpec" . | fromJson }}
