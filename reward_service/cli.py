@@ -211,7 +211,8 @@ def _judge_arguments(parser: argparse.ArgumentParser) -> None:
         help="OpenAI-compatible base URL, e.g. http://vllm:8000/v1 (setting: judge.url)",
     )
     parser.add_argument(
-        "--judge-model", help="judge spec name from judge_models/ (setting: judge.model)"
+        "--judge-model",
+        help="judge spec name, built-in or in judge.specs_dir (setting: judge.model)",
     )
 
 
