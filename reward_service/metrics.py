@@ -29,6 +29,41 @@ class _PoolCollector(Collector):
         yield family
 
 
+class JudgeMetrics:
+    """The LLM judge: HTTP calls and their latency, failures by kind, the circuit breaker."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.calls = Counter(
+            "reward_judge_calls",
+            "HTTP calls to the judge server, by outcome (ok, error)",
+            ["outcome"],
+            registry=registry,
+        )
+        self.call_seconds = Histogram(
+            "reward_judge_call_seconds",
+            "Latency of one HTTP call to the judge server",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.errors = Counter(
+            "reward_judge_errors",
+            "Judge failures by kind (timeout, unreachable, http_status, bad_reply, "
+            "circuit_open, unparsable)",
+            ["kind"],
+            registry=registry,
+        )
+        self.breaker_state = Gauge(
+            "reward_judge_breaker_state",
+            "Circuit breaker of the judge: 0 closed, 1 half-open (a trial call), 2 open",
+            registry=registry,
+        )
+        self.breaker_opened = Counter(
+            "reward_judge_breaker_opened",
+            "Times the judge's circuit breaker opened",
+            registry=registry,
+        )
+
+
 class Metrics:
     """Every metric the service exports."""
 
@@ -76,6 +111,7 @@ class Metrics:
             registry=r,
         )
         self.in_flight = Gauge("reward_in_flight", "Responses being scored now", registry=r)
+        self.judge = JudgeMetrics(r)
 
     def watch_pool(self, read: Callable[[], tuple[int, int]]) -> None:
         """Export worker restarts; ``read`` returns (timeouts, deaths) so far."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reward_service.metrics import JudgeMetrics
 from reward_service.settings import JudgeSettings
 from reward_service.verifiers.judge.client import CircuitBreaker, JudgeClient
 from reward_service.verifiers.judge.judge import Judge, JudgeItem
@@ -14,10 +15,11 @@ from reward_service.verifiers.judge.spec import (
 )
 
 
-def build_judge(settings: JudgeSettings) -> Judge | None:
+def build_judge(settings: JudgeSettings, metrics: JudgeMetrics | None = None) -> Judge | None:
     """The judge the settings describe, or None when no URL is set. Loads and validates the
     built-in specs and those in ``specs_dir``; raises :class:`SpecError` if one is broken or the
-    model is unknown. ``served_model`` replaces the spec's served model name."""
+    model is unknown. ``served_model`` replaces the spec's served model name; ``metrics``
+    receives the judge's calls, failures and breaker state."""
     if settings.url is None:
         return None
     specs = available_specs(settings.specs_dir)
@@ -33,7 +35,8 @@ def build_judge(settings: JudgeSettings) -> Judge | None:
         call_timeout_s=settings.timeout_s,
         retries=settings.retries,
         backoff_s=settings.backoff_s,
-        breaker=CircuitBreaker(settings.breaker_failures, settings.breaker_reset_s),
+        breaker=CircuitBreaker(settings.breaker_failures, settings.breaker_reset_s, metrics),
+        metrics=metrics,
     )
     return Judge(spec, client, settings.samples, settings.sample_temperature)
 
