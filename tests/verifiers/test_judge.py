@@ -22,6 +22,7 @@ from reward_service import (
     Verdict,
 )
 from reward_service.settings import JudgeSettings
+from reward_service.verifiers.judge.sanitize import fold
 from tests.conftest import make_settings, run
 from tests.judge_server import OBEYED, Script, judge_server
 from tests.serving import free_port
@@ -79,7 +80,8 @@ def test_free_form_goes_to_the_judge(judged: RewardService, script: Script) -> N
     schema = sent["structured_outputs"]["json"]
     assert schema["properties"]["parts"]["minItems"] == 1
     user = sent["messages"][-1]["content"]
-    assert user.index(PROBLEM) < user.index(GOLD) < user.index("甲向东走三步。")
+    # the judge sees the problem NFKC-folded (full-width punctuation → ASCII)
+    assert user.index(fold(PROBLEM)) < user.index(GOLD) < user.index("甲向东走三步。")
     assert "想一想" not in user  # the thinking span is not sent
 
 

@@ -8,11 +8,17 @@ from pathlib import Path
 import pytest
 
 from reward_service.verifiers.judge.parsers import PARSERS, JudgeVerdict, UnparsableVerdict
-from reward_service.verifiers.judge.prompt import REMOVED, build_messages, sanitize
-from reward_service.verifiers.judge.spec import SpecError, load_specs
+from reward_service.verifiers.judge.prompt import build_messages
+from reward_service.verifiers.judge.sanitize import REMOVED, sanitize
+from reward_service.verifiers.judge.spec import (
+    SpecError,
+    available_specs,
+    builtin_specs,
+    load_specs,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-SPECS = load_specs(ROOT / "judge_models")
+SPECS = builtin_specs()
 
 
 @pytest.mark.parametrize(
@@ -82,7 +88,7 @@ rollout = "{rollout}"
     [
         ({"parser": "json_partz"}, "unknown parser"),
         ({"rollout": "no response here"}, "$response"),
-        ({"rollout": "$response $answer"}, "unknown placeholders"),
+        ({"rollout": "$response $answr"}, "unknown placeholders"),
         ({"extra": "temprature = 0.5"}, "Extra inputs"),
     ],
 )
@@ -130,3 +136,16 @@ def test_rollouts_of_one_problem_share_the_prompt_prefix() -> None:
     shared = a[: next(i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y)]
     assert "Find x." in shared and "Reference answer:\n7" in shared
     assert a.index("x = 7") > a.index("Reference answer")
+
+
+def test_a_users_spec_replaces_the_built_in_of_the_same_name(tmp_path: Path) -> None:
+    own = MINIMAL.format(parser="choice_abc", rollout="Answer: $response", extra="")
+    (tmp_path / "mine.toml").write_text(own.replace('"mini"', '"xverify"'))
+    specs = available_specs(tmp_path)
+    assert set(specs) == set(SPECS) and specs["xverify"].served_model == "m"
+    assert available_specs(None) == SPECS
+
+
+def test_a_missing_spec_directory_stops_start_up(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="does not exist"):
+        available_specs(tmp_path / "nowhere")
