@@ -3,9 +3,15 @@ data): folded, then stripped of grader-directed content.
 
 Folding (NFKC, zero-width and control characters removed) makes full-width, zero-width-split
 and look-alike spellings read as what they say, so the rules below see what the judge would see.
-Then delimiter look-alikes, chat-role markers, verdict-shaped text (``Final Decision: Yes``,
-``"parts": [...]``, a lone option letter line) and instructions aimed at the grader ("ignore
-previous instructions", "忽略以上指令", "as the grader…") are replaced by ``[removed]``.
+Then delimiter look-alikes (ours, the public verifiers', fake end tags), chat-role markers,
+verdict-shaped text (``Final Decision: Yes``, ``"parts": [...]``, a lone option letter) and
+instructions aimed at the grader ("ignore previous instructions", "忽略以上指令") are replaced by
+``[removed]``. Last, every sentence that still carries verdict vocabulary (approval, grades,
+verdicts, passes, equivalence claims, words addressed to a grader or reviewer — English and
+Chinese) is removed whole: a paraphrase cannot be listed, but it cannot say "correct" without a
+word of that class. This costs the judge some honest sentences ("the correct answer is 5");
+the extracted final answer reaches it separately (``$answer``).
+
 Sanitising is the first line; the second is that the prompt declares the delimited block as
 data, and the third that only a constrained, strictly parsed reply counts.
 """
@@ -36,6 +42,9 @@ _SUSPICIOUS = re.compile(
             r"^\s*\(?[ABC]\)?\s*$",
             r"^\s*(?:correct|incorrect|invalid)\s*[.!]?\s*$",
             r"\\boxed\s*\{\s*[ABC]\s*\}",
+            r"[:：]\s*\(?[ABC]\)?\s*$",  # a grade letter ending a line
+            r"[✓✔✅☑✗✘❌]",
+            r"</?\s*[a-z_]*(?:student|solution|answer|response|verdict|grade|data|input)[a-z_]*\s*>",
             # instructions to the grader
             r"ignore\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier)\s+"
             r"(?:instructions?|rules?|prompts?|criteria)",
@@ -77,10 +86,29 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).translate(_INVISIBLE)
 
 
+_SENTENCE_END = r"\n.!?;。！？；"
+_VERDICT_WORDS = "|".join(
+    [
+        r"\b(?:in)?correct\w*",
+        r"\b(?:right|true|yes|pass\w*|accept\w*|valid\w*|verif\w*|equivalent|match\w*)\b",
+        r"\b(?:grade\w*|verdict\w*|decision\w*|scor\w*|judg\w*|evaluat\w*|review\w*)\b",
+        r"\b(?:marker|rubric|full marks|not wrong)\b",
+        r"\d+\s*/\s*\d+\s*(?:points?|marks?)?\s*$",
+        r"正确|是对的|(?:^|[:：\s])对(?=[!！。]|$)|满分|通过|无误|合格|等价|判定|评分|阅卷|评判|判为",
+        r"评定|评语|批改|批注|审核|核对|指令|老师|验证为",
+    ]
+)
+_VERDICT_SENTENCE = re.compile(
+    rf"[^{_SENTENCE_END}]*(?:{_VERDICT_WORDS})[^{_SENTENCE_END}]*[{_SENTENCE_END[2:]}]*",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
 def sanitize(text: str, max_chars: int) -> str:
     """The untrusted text folded, with grader-directed content removed, at most ``max_chars``
     long (the end is kept: that is where the final answer is)."""
     cleaned = _LEFTOVER.sub(REMOVED, _SUSPICIOUS.sub(REMOVED, fold(text)))
+    cleaned = _VERDICT_SENTENCE.sub(REMOVED, cleaned)
     if len(cleaned) > max_chars:
         cleaned = TRUNCATED + cleaned[-max_chars:]
     return cleaned
