@@ -18,6 +18,7 @@ import argparse
 import importlib
 import importlib.util
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -131,6 +132,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     log = Path(tempfile.gettempdir()) / f"llama-{args.alias}-{args.port}.log"
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # kill: stop the server too
     with llama_server(args.alias, log, args.port, args.threads) as url:
         print(f"serving {args.alias} at {url} (log: {log})", flush=True)
         try:
