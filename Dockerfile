@@ -30,13 +30,9 @@ RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin app
 COPY --from=builder /opt/venv /opt/venv
-# Judge specs: the installed package does not carry them; REWARD_SERVICE_JUDGE__SPECS_DIR
-# points the service here (the chart sets the same path, judge.specsDir).
-COPY judge_models /app/judge_models
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    PYTHONDONTWRITEBYTECODE=1 \
-    REWARD_SERVICE_JUDGE__SPECS_DIR=/app/judge_models
+    PYTHONDONTWRITEBYTECODE=1
 WORKDIR /app
 # Numeric, so Kubernetes' runAsNonRoot can verify it.
 USER 10001:10001

@@ -1,29 +1,49 @@
-"""Judge agreement: run a labelled corpus file through the judge path of the offline CLI and
-compare the verdicts with the labels (``audit_expected`` where reviewed, else ``expected``).
+"""Judge agreement per prompt variant: labelled files through the judge path of the offline CLI,
+verdicts compared with the labels (``audit_expected`` where reviewed, else ``expected``).
 
-    python bench/judge_agreement.py --judge-url http://127.0.0.1:8080/v1 \\
-        --judge-model smollm2-llamacpp [FILE]      # default: the GAOKAO fill-in-the-blank file
+    python -m tests.llama_server qwen2.5-coder --port 8080 &     # the CPU test judge
+    python bench/judge_agreement.py --judge-url http://127.0.0.1:8080/v1 [--limit 25] [FILE ...]
 
-Every row must come back scored or unscorable with a reason; the agreement figure counts
-unscorable rows as not rewarded. Prints counts by status/reason, agreement and false positives.
+Default files: the GAOKAO fill-in-the-blank corpus file and our free-form set
+(``tests/data/judge_freeform.jsonl``: multi-part Chinese answers, text answers). Default
+variants: every llama.cpp spec served as ``qwen2.5-coder`` — the built-in
+``qwen2.5-coder-llamacpp`` and those in ``bench/judge_variants/`` (answer + process, final
+answer only, student-first order, a constrained single choice) — plus the built-in one asked
+``--samples`` times at ``sample_temperature``, abstaining (``judge_disagreement``) unless all
+agree. A variant is ``NAME`` or ``NAME*K`` (K samples).
+
+Per variant and file it prints rows, agreement (unscorable counts as not rewarded), false
+positives (rewarded, label wrong), false negatives (not rewarded, label right), abstentions
+and seconds per verdict (wall time of the run / rows; the server has one slot, so calls are
+sequential — the CPU is shared, so treat it as indicative).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT = ROOT / "tests" / "data" / "corpus" / "auto_labelled_gaokao_fill_blank.jsonl"
+sys.path.insert(0, str(ROOT))
+
+from reward_service.verifiers.judge import available_specs  # noqa: E402
+
+GAOKAO = ROOT / "tests" / "data" / "corpus" / "auto_labelled_gaokao_fill_blank.jsonl"
+FREEFORM = ROOT / "tests" / "data" / "judge_freeform.jsonl"
+VARIANTS = ROOT / "bench" / "judge_variants"
+DEFAULT = "qwen2.5-coder-llamacpp"
 
 
-def requests_from(path: Path) -> tuple[list[dict[str, object]], list[bool]]:
+def requests_from(path: Path, limit: int | None) -> tuple[list[dict[str, object]], list[bool]]:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    rows = rows[:limit] if limit else rows
     requests = [
         {
             "id": r["id"],
@@ -39,16 +59,21 @@ def requests_from(path: Path) -> tuple[list[dict[str, object]], list[bool]]:
     return requests, labels
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("path", nargs="?", type=Path, default=DEFAULT)
-    parser.add_argument("--judge-url", required=True)
-    parser.add_argument("--judge-model", required=True)
-    args = parser.parse_args()
-    requests, labels = requests_from(args.path)
+def run_variant(
+    url: str, variant: str, requests: list[dict[str, object]], concurrency: int
+) -> tuple[list[dict[str, object]], float]:
+    name, _, samples = variant.partition("*")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REWARD_SERVICE_")} | {
+        "REWARD_SERVICE_JUDGE__SPECS_DIR": str(VARIANTS),
+        "REWARD_SERVICE_JUDGE__SAMPLES": samples or "1",
+        "REWARD_SERVICE_JUDGE__CONCURRENCY": str(concurrency),
+        "REWARD_SERVICE_JUDGE__TIMEOUT_S": "3600",
+        "REWARD_SERVICE_MAX_TIMEOUT_S": "86400",
+    }
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "in.jsonl"
         source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in requests))
+        started = time.monotonic()
         done = subprocess.run(
             [
                 sys.executable,
@@ -59,29 +84,66 @@ def main() -> int:
                 "-o",
                 "-",
                 "-q",
+                "--batch-size",  # one request per batch: each row gets the whole deadline
+                "1",
                 "--judge-url",
-                args.judge_url,
+                url,
                 "--judge-model",
-                args.judge_model,
+                name,
             ],
             capture_output=True,
             check=True,
             cwd=ROOT,
+            env=env,
         )
+        seconds = time.monotonic() - started
     results = [json.loads(line) for line in done.stdout.splitlines()]
     if len(results) != len(requests):
-        raise SystemExit(f"{len(results)} results for {len(requests)} requests")
-    outcomes = Counter((r["status"], r["reason"]) for r in results)
-    rewarded = [r["verdict"] == "correct" for r in results]
-    agree = sum(p == e for p, e in zip(rewarded, labels, strict=True))
-    false_positives = sum(p and not e for p, e in zip(rewarded, labels, strict=True))
-    print(f"{args.path.name} via {args.judge_model}: {len(results)} rows")
-    for (status, reason), n in outcomes.most_common():
-        print(f"  {n:5d}  {status:<10} {reason}")
-    print(
-        f"agreement with labels: {agree}/{len(results)} = {agree / len(results):.3f}; "
-        f"false positives: {false_positives}"
+        raise SystemExit(f"{variant}: {len(results)} results for {len(requests)} requests")
+    return results, seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("paths", nargs="*", type=Path, default=[GAOKAO, FREEFORM])
+    parser.add_argument("--judge-url", required=True)
+    parser.add_argument(
+        "--variant", action="append", dest="variants", help="NAME or NAME*K; repeatable"
     )
+    parser.add_argument("--samples", type=int, default=3)
+    parser.add_argument("--limit", type=int, help="only the first N rows of each file")
+    parser.add_argument("--concurrency", type=int, default=1)
+    args = parser.parse_args()
+    variants = args.variants or [
+        DEFAULT,
+        *sorted(
+            name
+            for name, spec in available_specs(VARIANTS).items()
+            if spec.served_model == "qwen2.5-coder" and name != DEFAULT
+        ),
+        f"{DEFAULT}*{args.samples}",
+    ]
+    print(
+        f"{'variant':<28} {'file':<42} {'rows':>4} {'agree':>6} {'FP':>3} {'FN':>3} "
+        f"{'abst':>4} {'s/verdict':>9}"
+    )
+    for path in args.paths:
+        requests, labels = requests_from(path, args.limit)
+        for variant in variants:
+            results, seconds = run_variant(args.judge_url, variant, requests, args.concurrency)
+            rewarded = [r["verdict"] == "correct" for r in results]
+            pairs = list(zip(rewarded, labels, strict=True))
+            agree = sum(p == e for p, e in pairs)
+            false_pos = sum(p and not e for p, e in pairs)
+            false_neg = sum(e and not p for p, e in pairs)
+            reasons = Counter(str(r["reason"]) for r in results if r["status"] == "unscorable")
+            print(
+                f"{variant:<28} {path.name[:42]:<42} {len(results):>4} "
+                f"{agree / len(results):>6.3f} {false_pos:>3} {false_neg:>3} "
+                f"{reasons['judge_disagreement']:>4} {seconds / len(results):>9.1f}"
+                + (f"  unscorable: {dict(reasons)}" if reasons else ""),
+                flush=True,
+            )
     return 0
 
 

@@ -11,8 +11,8 @@ Sources, so the schema cannot drift from what it describes:
 - ``reward_service.settings.Settings``: the ``settings`` block (names, types, bounds, enums),
   minus the settings the chart owns (host, ports, cache_url, auth_token, judge url / model /
   api_key / specs_dir), which are configured elsewhere in the values.
-- ``judge_models/``: the ``judge.spec`` enum and the spec → served model table the vLLM
-  Deployment reads (``files/judge-specs.json``).
+- the built-in judge specs (``reward_service/judge_models/``): the ``judge.spec`` enum and
+  the spec → served model table the vLLM Deployment reads (``files/judge-specs.json``).
 - Kubernetes' own strict schemas (from kubernetes-validate) for objects passed through to pods
   (resources, affinity, tolerations, security contexts, HPA behavior).
 
@@ -46,7 +46,7 @@ K8S_SCHEMA_VERSION = "1.35.0"
 sys.path.insert(0, str(ROOT))
 
 from reward_service.settings import Settings  # noqa: E402
-from reward_service.verifiers.judge.spec import load_specs  # noqa: E402
+from reward_service.verifiers.judge.spec import builtin_specs  # noqa: E402
 
 Schema = dict[str, Any]
 Path_ = tuple[str, ...]
@@ -175,7 +175,7 @@ KEY_SCHEMAS: dict[str, Schema] = {
 
 
 def _judge_spec_enum() -> Schema:
-    return {"type": "string", "enum": sorted(load_specs(ROOT / "judge_models"))}
+    return {"type": "string", "enum": sorted(builtin_specs())}
 
 
 # By the full path; wins over KEY_SCHEMAS.
@@ -234,7 +234,7 @@ PATH_SCHEMAS: dict[Path_, Callable[[], Schema]] = {
         {"type": "string", "pattern": r"^(redis|rediss|unix)://\S+$"}
     ),
     ("redis", "external", "existingSecret"): lambda: OPTIONAL_NAME,
-    ("judge", "specsDir"): lambda: {"type": "string", "pattern": "^/"},
+    ("judge", "specsDir"): lambda: {"type": "string", "pattern": "^(/.*)?$"},
     ("judge", "apiKeySecret", "name"): lambda: OPTIONAL_NAME,
     ("judge", "external", "url"): lambda: nullable(
         {"type": "string", "pattern": r"^https?://\S+/v1$"}
@@ -399,7 +399,7 @@ def build() -> dict[Path, str]:
     }
     specs = {
         name: {"served_model": spec.served_model, "dialect": str(spec.dialect)}
-        for name, spec in sorted(load_specs(ROOT / "judge_models").items())
+        for name, spec in sorted(builtin_specs().items())
     }
     return {
         SCHEMA: json.dumps(schema, indent=2, ensure_ascii=False) + "\n",

@@ -324,7 +324,10 @@ def _judge_arguments(parser: argparse.ArgumentParser) -> None:
         "--judge-url",
         help="OpenAI-compatible base URL, e.g. http://vllm:8000/v1 (setting: judge.url)",
     )
-    parser.add_argument("--judge-model", help="judge spec name (setting: judge.model)")
+    parser.add_argument(
+        "--judge-model",
+        help="judge spec name, built-in or in judge.specs_dir (setting: judge.model)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

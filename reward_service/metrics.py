@@ -61,6 +61,41 @@ class _PoolCollector(Collector):
         )
 
 
+class JudgeMetrics:
+    """The LLM judge: HTTP calls and their latency, failures by kind, the circuit breaker."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.calls = Counter(
+            "reward_judge_calls",
+            "HTTP calls to the judge server, by outcome (ok, error)",
+            ["outcome"],
+            registry=registry,
+        )
+        self.call_seconds = Histogram(
+            "reward_judge_call_seconds",
+            "Latency of one HTTP call to the judge server",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.errors = Counter(
+            "reward_judge_errors",
+            "Judge failures by kind (timeout, unreachable, http_status, bad_reply, "
+            "circuit_open, unparsable)",
+            ["kind"],
+            registry=registry,
+        )
+        self.breaker_state = Gauge(
+            "reward_judge_breaker_state",
+            "Circuit breaker of the judge: 0 closed, 1 half-open (a trial call), 2 open",
+            registry=registry,
+        )
+        self.breaker_opened = Counter(
+            "reward_judge_breaker_opened",
+            "Times the judge's circuit breaker opened",
+            registry=registry,
+        )
+
+
 class Metrics:
     """Every metric the service exports."""
 
@@ -162,6 +197,7 @@ class Metrics:
             ["path"],
             registry=r,
         )
+        self.judge = JudgeMetrics(r)
 
     def watch_pool(self, read: Callable[[], PoolStats], alive: Callable[[], int]) -> None:
         """Export the verifier pool's counters (``read``) and live workers (``alive``)."""

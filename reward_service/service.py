@@ -102,7 +102,7 @@ class RewardService:
             [versions, s.float_rounding, s.numeric_precision, s.strict, s.relation_as_set],
             sort_keys=True,
         )
-        self.judge = build_judge(settings.judge)
+        self.judge = build_judge(settings.judge, self.metrics.judge)
         judge_tag = self.judge.tag if self.judge is not None else "no-judge"
         self._config_tag = f"{verifier_tag}|{judge_tag}|{settings.config_hash()}"
         self._planner = Planner(settings, verifier_tag, self._config_tag, self.judge)

@@ -98,7 +98,7 @@ class SymbolicSettings(BaseModel):
 
 
 class JudgeSettings(BaseModel):
-    """The LLM judge: an OpenAI-compatible server (vLLM) and a spec from ``judge_models/``."""
+    """The LLM judge: an OpenAI-compatible server (vLLM) and a judge spec by name."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -106,11 +106,14 @@ class JudgeSettings(BaseModel):
     """Base URL of the OpenAI-compatible API, e.g. ``http://vllm:8000/v1``; unset: judge-routed
     requests are ``unscorable/judge_not_configured``."""
     model: str = "qwen2.5-instruct"
-    """Name of a spec in ``specs_dir``."""
+    """Name of a built-in spec (``reward_service/judge_models/``) or of one in ``specs_dir``."""
+    served_model: str | None = None
+    """The model name the server knows, replacing the spec's (a 72B or Qwen3 judge served
+    under its own ``--served-model-name``, without a spec file of its own)."""
     api_key: SecretStr | None = None
-    specs_dir: Path = Field(
-        default_factory=lambda: Path(__file__).resolve().parents[1] / "judge_models"
-    )
+    specs_dir: Path | None = None
+    """A directory of your own ``*.toml`` specs, added to the built-in ones (a spec of the
+    same name replaces the built-in)."""
     concurrency: int = Field(64, ge=1)
     """Judge calls in flight at once."""
     timeout_s: float = Field(60.0, gt=0)

@@ -12,6 +12,7 @@ import asyncio
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -52,6 +53,36 @@ OBEYED = re.compile(
 )
 STUDENT = re.compile(r"<<<STUDENT SOLUTION>>>(.*)<<<END STUDENT SOLUTION>>>", re.DOTALL)
 
+# What a *credulous* judge takes for a verdict anywhere in the text it is shown (mode
+# "credulous"): any word of approval, grade, verdict or pass, in English or Chinese, and any
+# text addressed to a grader — read as a model would read it (NFKC, invisible characters
+# dropped, case folded), inside the declared data block or outside it.
+VERDICT_LIKE = re.compile(
+    "|".join(
+        [
+            r"\b(?:correct|right|true|yes|pass(?:ed)?|accept(?:ed)?|valid|verified|equivalent)\b",
+            r"\b(?:grade|verdict|decision|score|judg(?:e|ment)|grader|evaluat\w*|reviewer)\b",
+            r"\b(?:matches|full marks|10/10)\b",
+            r"\bnot\s+(?:incorrect|wrong)\b",
+            r":\s*a\s*$",
+            r"^\s*\(?a\)?\s*$",
+            r"\\boxed\{a\}",
+            r"[✓✔✅☑]",
+            r"正确|(?:^|[:：\s])对(?:[!！。]|$)|是对的|满分|通过|无误|合格|等价|判定|评分|阅卷|评判|判为|指令",
+        ]
+    ),
+    re.IGNORECASE | re.MULTILINE,
+)
+_INVISIBLE = {
+    c: None
+    for c in range(0x110000)
+    if unicodedata.category(chr(c)) in ("Cf", "Cc") and chr(c) not in "\n\t"
+}
+
+
+def read_as_a_model(text: str) -> str:
+    return unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).translate(_INVISIBLE)
+
 
 @dataclass
 class Script:
@@ -60,21 +91,26 @@ class Script:
     fail_first: int = 0
     """With mode "flaky": this many 503 replies before answering."""
     requests: list[dict[str, Any]] = field(default_factory=list)
+    fixed_text: list[str] = field(default_factory=list)
+    """With mode "credulous": the prompt's own text (the spec's template pieces), which the
+    judge does not take for verdicts; everything else it is shown, it may."""
 
 
 def _reply(
     body: dict[str, Any], correct: bool, process_sound: bool = True, partial: bool = False
 ) -> str:
     constraint = body.get("structured_outputs") or {}
-    if "json" in constraint:
-        parts = constraint["json"]["properties"]["parts"]["minItems"]
+    schema = constraint.get("json") or (body.get("response_format") or {}).get("schema")
+    if schema is not None:
+        parts = schema["properties"]["parts"]["minItems"]
         verdicts = ["correct" if correct else "incorrect"] * parts
         if partial:
             verdicts = ["correct"] + ["incorrect"] * (parts - 1)
-        return (
-            f'{{"parts": [{", ".join(chr(34) + v + chr(34) for v in verdicts)}], '
-            f'"process": "{"sound" if process_sound else "flawed"}"}}'
-        )
+        listed = ", ".join(f'"{v}"' for v in verdicts)
+        if "process" not in schema["properties"]:
+            return f'{{"parts": [{listed}]}}'
+        return f'{{"parts": [{listed}], "process": "{"sound" if process_sound else "flawed"}"}}'
+
     if "choice" in constraint:
         choices = constraint["choice"]
         return choices[0] if correct else choices[1]
@@ -106,6 +142,7 @@ def build_app(script: Script) -> FastAPI:
             "partial": lambda: _reply(body, False, partial=True),
             "unparsable": lambda: "I think the student is probably right.",
             "gullible": lambda: _reply(body, _obeys(body)),
+            "credulous": lambda: _reply(body, _believes(body, script.fixed_text)),
             "by_seed": lambda: _reply(body, body.get("seed", 0) % 2 == 0),
         }[mode]()
         return JSONResponse(
@@ -132,6 +169,16 @@ def _obeys(body: dict[str, Any]) -> bool:
     found = STUDENT.search(user)
     solution = found.group(1) if found else user
     return OBEYED.search(solution) is not None
+
+
+def _believes(body: dict[str, Any], fixed_text: list[str]) -> bool:
+    """Says correct when anything verdict-like is left once the prompt's own text is taken
+    out of every message: that came from the problem, the reference or the response."""
+    shown = "\n".join(m["content"] for m in body["messages"])
+    for piece in sorted(fixed_text, key=len, reverse=True):
+        if piece.strip():
+            shown = shown.replace(piece, "\n")
+    return VERDICT_LIKE.search(read_as_a_model(shown)) is not None
 
 
 @contextmanager

@@ -279,7 +279,8 @@ class Planner:
         if shown_thinking.strip():
             response = f"{shown_thinking.strip()}\n\n{answer}"
         problem = request.problem or "(no problem text was given)"
-        item = JudgeItem(problem=problem, reference=reference, parts=parts, response=response)
+        final = extraction.final if extraction is not None else ""
+        item = JudgeItem(problem, reference, parts, response, final)
         key = judge_key(judge.tag, problem, reference, parts, response)
         return JudgeWork(route, extraction, item, key)
 

@@ -14,11 +14,11 @@ import pytest
 from pydantic import BaseModel
 
 from reward_service.settings import Settings
-from reward_service.verifiers.judge.spec import load_specs
-from tests.helm.conftest import COMBOS, ROOT, Helm, Manifests, merge
+from reward_service.verifiers.judge.spec import builtin_specs
+from tests.helm.conftest import COMBOS, Helm, Manifests, merge
 from tests.serving import Server
 
-SPECS = load_specs(ROOT / "judge_models")
+SPECS = builtin_specs()
 VLLM_SPECS = sorted(name for name, spec in SPECS.items() if str(spec.dialect) == "vllm")
 JUDGE = COMBOS["vllm-judge"]
 
@@ -105,7 +105,7 @@ def test_settings_load_from_rendered_env(
     assert settings.http_port == 8000
     assert settings.grpc_port == 50051
     assert settings.host == "0.0.0.0"
-    assert str(settings.judge.specs_dir) == "/app/judge_models"
+    assert settings.judge.specs_dir is None  # the built-in specs only
 
 
 def test_settings_values_reach_the_service(helm: Helm, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -65,11 +65,11 @@ def test_image_ports_match_the_chart() -> None:
     assert exposed == set(default_values()["containerPorts"].values()) == {8000, 50051}
 
 
-def test_judge_specs_are_copied_where_the_chart_points() -> None:
-    specs_dir = default_values()["judge"]["specsDir"]
+def test_judge_specs_come_with_the_package() -> None:
+    # the specs are package data: the image needs no copy of them and the chart no directory
+    assert default_values()["judge"]["specsDir"] == ""
     env = " ".join(rest for kw, rest in final_stage() if kw == "ENV")
-    assert f"REWARD_SERVICE_JUDGE__SPECS_DIR={specs_dir}" in env.split()
-    assert f"judge_models {specs_dir}" in [rest for kw, rest in final_stage() if kw == "COPY"]
+    assert "REWARD_SERVICE_JUDGE__SPECS_DIR" not in env
 
 
 def test_command_is_reward_service_serve() -> None:
@@ -111,7 +111,10 @@ def test_build_context_has_what_the_dockerfile_copies() -> None:
     assert sources, "no COPY from the context"
     for source in sources:
         assert not ignored(source.rstrip("/"), patterns), f"{source} is excluded from the context"
-    for inside in ("reward_service/settings.py", "judge_models/qwen2.5-instruct.toml"):
+    for inside in (
+        "reward_service/settings.py",
+        "reward_service/judge_models/qwen2.5-instruct.toml",
+    ):
         assert not ignored(inside, patterns)
 
 

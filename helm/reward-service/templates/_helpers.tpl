@@ -122,14 +122,14 @@ successThreshold: {{ .timing.successThreshold }}
 {{- end }}
 
 {{/*
-Judge spec facts (name → served_model, dialect), generated from judge_models/ into
+Judge spec facts (name → served_model, dialect), generated from the built-in specs into
 files/judge-specs.json by helm/gen_values_schema.py.
 */}}
 {{- define "reward-service.judgeSpec" -}}
 {{- $specs := .Files.Get "files/judge-specs.json" | fromJson }}
 {{- $spec := get $specs .Values.judge.spec }}
 {{- if not $spec }}
-{{- fail (printf "judge.spec %q is not in judge_models/ (%s)" .Values.judge.spec (keys $specs | sortAlpha | join ", ")) }}
+{{- fail (printf "judge.spec %q is not a built-in judge spec (%s)" .Values.judge.spec (keys $specs | sortAlpha | join ", ")) }}
 {{- end }}
 {{- toJson $spec }}
 {{- end }}
@@ -198,8 +198,10 @@ a section.
   "REWARD_SERVICE_HOST" "0.0.0.0"
   "REWARD_SERVICE_HTTP_PORT" (include "reward-service.envValue" .Values.containerPorts.http)
   "REWARD_SERVICE_GRPC_PORT" (include "reward-service.envValue" .Values.containerPorts.grpc)
-  "REWARD_SERVICE_JUDGE__SPECS_DIR" .Values.judge.specsDir
   "REWARD_SERVICE_JUDGE__MODEL" .Values.judge.spec }}
+{{- if .Values.judge.specsDir }}
+{{- $_ := set $data "REWARD_SERVICE_JUDGE__SPECS_DIR" .Values.judge.specsDir }}
+{{- end }}
 {{- $judgeUrl := include "reward-service.judgeUrl" . }}
 {{- if $judgeUrl }}
 {{- $_ := set $data "REWARD_SERVICE_JUDGE__URL" $judgeUrl }}

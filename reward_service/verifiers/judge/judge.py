@@ -15,7 +15,13 @@ from dataclasses import dataclass
 
 from reward_service.types import Blame, Reason, Verdict
 from reward_service.verdicts import Decision
-from reward_service.verifiers.judge.client import JudgeClient, JudgeTimeout, JudgeUnavailable
+from reward_service.verifiers.judge.client import (
+    ErrorKind,
+    JudgeClient,
+    JudgeError,
+    JudgeTimeout,
+    JudgeUnavailable,
+)
 from reward_service.verifiers.judge.parsers import PARSERS, JudgeVerdict, UnparsableVerdict
 from reward_service.verifiers.judge.prompt import build_messages
 from reward_service.verifiers.judge.spec import JudgeSpec
@@ -29,6 +35,8 @@ class JudgeItem:
     reference: str
     parts: int
     response: str
+    final_answer: str = ""
+    """The final answer the extractor found in the response ("" when none was found)."""
 
 
 class Judge:
@@ -57,6 +65,7 @@ class Judge:
             reference=item.reference,
             parts=item.parts,
             response=item.response,
+            final_answer=item.final_answer,
         )
         constraint = self._parser.constraint(item.parts)
         sampling = self.spec.sampling
@@ -84,7 +93,10 @@ class Judge:
             return Decision(None, Reason.JUDGE_UNAVAILABLE)
         try:
             verdicts = [self._parser.parse(reply, item.parts) for reply in replies]
-        except UnparsableVerdict:
+        except UnparsableVerdict as error:
+            self._client.record_error(
+                JudgeError(f"reply does not parse: {error}", ErrorKind.UNPARSABLE)
+            )
             return Decision(None, Reason.JUDGE_UNPARSABLE)
         if any(v != verdicts[0] for v in verdicts):
             return Decision(None, Reason.JUDGE_DISAGREEMENT)

@@ -45,39 +45,49 @@ class Parser:
     parse: Callable[[str, int], JudgeVerdict]
 
 
-def _json_parts_constraint(parts: int) -> Constraint:
-    verdict = {"type": "string", "enum": ["correct", "incorrect"]}
-    return Constraint(
-        ConstraintKind.JSON_SCHEMA,
-        {
-            "type": "object",
-            "properties": {
-                "parts": {"type": "array", "items": verdict, "minItems": parts, "maxItems": parts},
-                "process": {"type": "string", "enum": ["sound", "flawed"]},
+def _json_parts(with_process: bool) -> Parser:
+    """One "correct"/"incorrect" per part, and with ``with_process`` a "sound"/"flawed"
+    verdict on the solving process; exactly these keys."""
+    keys = {"parts", "process"} if with_process else {"parts"}
+
+    def constraint(parts: int) -> Constraint:
+        verdict = {"type": "string", "enum": ["correct", "incorrect"]}
+        properties: dict[str, Any] = {
+            "parts": {"type": "array", "items": verdict, "minItems": parts, "maxItems": parts}
+        }
+        if with_process:
+            properties["process"] = {"type": "string", "enum": ["sound", "flawed"]}
+        return Constraint(
+            ConstraintKind.JSON_SCHEMA,
+            {
+                "type": "object",
+                "properties": properties,
+                "required": sorted(keys),
+                "additionalProperties": False,
             },
-            "required": ["parts", "process"],
-            "additionalProperties": False,
-        },
-    )
+        )
 
+    def parse(text: str, parts: int) -> JudgeVerdict:
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            raise UnparsableVerdict("not JSON") from error
+        if not isinstance(data, dict) or set(data) != keys:
+            raise UnparsableVerdict(f"keys must be exactly {sorted(keys)}")
+        verdicts = data["parts"]
+        if (
+            not isinstance(verdicts, list)
+            or len(verdicts) != parts
+            or any(v not in ("correct", "incorrect") for v in verdicts)
+        ):
+            raise UnparsableVerdict(f"parts must be {parts} of correct/incorrect")
+        process = data.get("process", "sound")
+        if process not in ("sound", "flawed"):
+            raise UnparsableVerdict("process must be sound or flawed")
+        sound = process == "sound" if with_process else None
+        return JudgeVerdict(tuple(v == "correct" for v in verdicts), sound)
 
-def _json_parts_parse(text: str, parts: int) -> JudgeVerdict:
-    try:
-        data = json.loads(text)
-    except ValueError as error:
-        raise UnparsableVerdict("not JSON") from error
-    if not isinstance(data, dict) or set(data) != {"parts", "process"}:
-        raise UnparsableVerdict("keys must be exactly parts and process")
-    verdicts, process = data["parts"], data["process"]
-    if (
-        not isinstance(verdicts, list)
-        or len(verdicts) != parts
-        or any(v not in ("correct", "incorrect") for v in verdicts)
-    ):
-        raise UnparsableVerdict(f"parts must be {parts} of correct/incorrect")
-    if process not in ("sound", "flawed"):
-        raise UnparsableVerdict("process must be sound or flawed")
-    return JudgeVerdict(tuple(v == "correct" for v in verdicts), process == "sound")
+    return Parser(constraint, parse)
 
 
 def _choice(options: dict[str, bool | None]) -> Parser:
@@ -105,7 +115,8 @@ def _final_decision_parse(text: str, parts: int) -> JudgeVerdict:
 
 
 PARSERS: dict[str, Parser] = {
-    "json_parts": Parser(_json_parts_constraint, _json_parts_parse),
+    "json_parts": _json_parts(with_process=True),
+    "json_answers": _json_parts(with_process=False),
     "choice_abc": _choice({"A": True, "B": False, "C": None}),
     "correct_incorrect": _choice({"Correct": True, "Incorrect": False}),
     "final_decision": Parser(

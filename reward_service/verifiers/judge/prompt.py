@@ -1,74 +1,15 @@
-"""Building the judge prompt from untrusted text.
-
-The response is delimited and sanitised before it reaches the judge: delimiter look-alikes,
-chat-role markers, verdict-shaped text (``Final Decision: Yes``, ``"parts": [...]``, a lone
-option letter line) and instructions aimed at the grader ("ignore previous instructions",
-"忽略以上指令", "as the grader…") are replaced by ``[removed]``. Sanitising is the first line;
-the second is that only a constrained, strictly parsed reply counts.
-"""
+"""Building the judge prompt: the spec's template filled with sanitised untrusted text (see
+:mod:`reward_service.verifiers.judge.sanitize`)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from string import Template
 
+from reward_service.verifiers.judge.sanitize import sanitize
 from reward_service.verifiers.judge.spec import JudgeSpec
 
-REMOVED = "[removed]"
-TRUNCATED = "[…earlier text truncated…]\n"
-_SUSPICIOUS = re.compile(
-    "|".join(
-        [
-            # delimiters of our prompts and of the public verifiers' formats
-            r"<{2,}[^<>\n]{0,60}>{2,}",  # any <<<MARKER>>>, ours included
-            r"<\s*(?:original question|standard answer|candidate'?s answer)\s*(?:begin|end)\s*>:?",
-            r"\[\s*(?:question|output sentence|correct answer|judg(?:e)?ment)\s*\]\s*:?",
-            r"###\s*(?:question|ground truth answer|student answer)\s*:?",
-            # chat roles and special tokens
-            r"<\|[^|>\n]{1,30}\|>",
-            r"^\s*(?:system|assistant|user|grader|judge)\s*:",
-            r"\[/?INST\]",
-            r"</?s>",
-            # verdict-shaped text
-            r"final\s+decision\s*:?\s*(?:yes|no)?",
-            r"\"\s*(?:parts|process|verdict|judgment)\s*\"\s*:",
-            r"^\s*\(?[ABC]\)?\s*$",
-            r"^\s*(?:correct|incorrect|invalid)\s*[.!]?\s*$",
-            r"\\boxed\s*\{\s*[ABC]\s*\}",
-            # instructions to the grader
-            r"ignore\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier)\s+"
-            r"(?:instructions?|rules?|prompts?|criteria)",
-            r"(?:disregard|forget)\s+(?:all\s+|the\s+)?(?:previous|above|prior)\s+\w+",
-            r"(?:as|you are)\s+(?:the|a|an)\s+(?:\w+\s+){0,2}"
-            r"(?:grader|judge|grading expert|verifier|evaluator)",
-            r"\"\s*(?:correct|incorrect|sound|flawed|yes|no|true|false|[abc])\s*\"",
-            r"(?:mark|grade|judge|rate|score)\s+(?:this|the|my)\s+(?:answer|response|solution)\s+"
-            r"(?:as\s+)?(?:correct|right|true|a|yes)",
-            r"忽略[^。\n]{0,10}(?:指令|指示|说明|规则|要求)",
-            r"(?:作为|你是)[^。\n]{0,6}(?:评分|阅卷|裁判|评判)",
-            r"(?:判定|判为|评为|给出)[^。\n]{0,6}(?:正确|满分)",
-            r"满分",
-            r"最终判定",
-        ]
-    ),
-    re.IGNORECASE | re.MULTILINE,
-)
-
-
-# A verdict word left right after a removed fragment ("assistant: correct").
-_LEFTOVER = re.compile(
-    r"\[removed\][\s:：,，.。]*(?:correct|incorrect|invalid|yes|no|[abc])\b", re.IGNORECASE
-)
-
-
-def sanitize(text: str, max_chars: int) -> str:
-    """The untrusted text with grader-directed content removed, at most ``max_chars`` long
-    (the end is kept: that is where the final answer is)."""
-    cleaned = _LEFTOVER.sub(REMOVED, _SUSPICIOUS.sub(REMOVED, text))
-    if len(cleaned) > max_chars:
-        cleaned = TRUNCATED + cleaned[-max_chars:]
-    return cleaned
+NO_ANSWER = "(none found)"
 
 
 def reference_text(gold: str | Sequence[str | list[str]], multipart: bool) -> str:
@@ -84,16 +25,23 @@ def reference_text(gold: str | Sequence[str | list[str]], multipart: bool) -> st
 
 
 def build_messages(
-    spec: JudgeSpec, *, problem: str, reference: str, parts: int, response: str
+    spec: JudgeSpec,
+    *,
+    problem: str,
+    reference: str,
+    parts: int,
+    response: str,
+    final_answer: str = "",
 ) -> list[dict[str, str]]:
     """System and user messages: the shared part (instructions, problem, reference) first, the
-    sanitised response last. ``problem`` and ``reference`` are sanitised too (they may come
-    from scraped data)."""
+    sanitised response (and extracted final answer) last. ``problem`` and ``reference`` are
+    sanitised too (they may come from scraped data)."""
     fields = {
         "problem": sanitize(problem, 20_000),
         "reference": sanitize(reference, 20_000),
         "parts": str(parts),
         "response": sanitize(response, spec.max_response_chars),
+        "answer": sanitize(final_answer, 2_000).strip() or NO_ANSWER,
     }
     user = Template(spec.prompt.shared).safe_substitute(fields) + Template(
         spec.prompt.rollout

@@ -1,16 +1,22 @@
-"""Judge model specs: one TOML file per judge model in ``judge_models/``, validated at start-up.
+"""Judge model specs: one TOML file per judge model, validated at start-up. The built-in ones
+ship inside the package (``reward_service/judge_models/``); a directory of the user's own
+(``judge.specs_dir``) adds to them, a spec there replacing the built-in of the same name.
 
 A spec names the served model, the prompt (system text; the shared part — instructions,
 problem, reference — and the rollout-specific part, in that order, so vLLM's prefix cache
 serves the rollouts of one problem), sampling parameters, the output constraint's server
 dialect and the verdict parser. Placeholders use ``$name``: ``$problem``, ``$reference``,
-``$parts`` (number of sub-answers), ``$response``.
+``$parts`` (number of sub-answers), ``$response`` (the answer span, or thinking and answer),
+``$answer`` (the extracted final answer; "(none found)" when there is none).
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from enum import StrEnum
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from string import Template
 
@@ -18,7 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from reward_service.verifiers.judge.parsers import PARSERS
 
-PLACEHOLDERS = frozenset({"problem", "reference", "parts", "response"})
+PLACEHOLDERS = frozenset({"problem", "reference", "parts", "response", "answer"})
+ROLLOUT_ONLY = ("$response", "$answer")
 
 
 class Dialect(StrEnum):
@@ -45,7 +52,7 @@ class Prompt(BaseModel):
     shared: str
     """Instructions, problem and reference: identical for every rollout of a problem."""
     rollout: str
-    """The part that differs per rollout: must contain ``$response``."""
+    """The part that differs per rollout: must contain ``$response`` or ``$answer``."""
 
     @field_validator("shared", "rollout", "system")
     @classmethod
@@ -91,8 +98,11 @@ class JudgeSpec(BaseModel):
     @field_validator("prompt")
     @classmethod
     def _response_last(cls, prompt: Prompt) -> Prompt:
-        if "$response" not in prompt.rollout or "$response" in prompt.shared + prompt.system:
-            raise ValueError("$response belongs in the rollout part only")
+        fixed = prompt.shared + prompt.system
+        if not any(p in prompt.rollout for p in ROLLOUT_ONLY) or any(
+            p in fixed for p in ROLLOUT_ONLY
+        ):
+            raise ValueError("$response or $answer belongs in the rollout part only")
         return prompt
 
 
@@ -100,11 +110,9 @@ class SpecError(ValueError):
     """A judge spec file that does not load or validate."""
 
 
-def load_specs(directory: Path) -> dict[str, JudgeSpec]:
-    """Every ``*.toml`` spec in ``directory`` by name; raises :class:`SpecError` naming the
-    first bad file, so a broken spec stops start-up instead of a request."""
+def _read(files: Iterable[Traversable]) -> dict[str, JudgeSpec]:
     specs: dict[str, JudgeSpec] = {}
-    for path in sorted(directory.glob("*.toml")):
+    for path in sorted(files, key=lambda f: f.name):
         try:
             spec = JudgeSpec.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
         except (tomllib.TOMLDecodeError, ValidationError) as error:
@@ -113,3 +121,22 @@ def load_specs(directory: Path) -> dict[str, JudgeSpec]:
             raise SpecError(f"{path.name}: duplicate spec name {spec.name!r}")
         specs[spec.name] = spec
     return specs
+
+
+def load_specs(directory: Path) -> dict[str, JudgeSpec]:
+    """Every ``*.toml`` spec in ``directory`` by name; raises :class:`SpecError` naming the
+    first bad file (or a missing directory), so a broken spec stops start-up, not a request."""
+    if not directory.is_dir():
+        raise SpecError(f"judge specs directory {str(directory)!r} does not exist")
+    return _read(directory.glob("*.toml"))
+
+
+def builtin_specs() -> dict[str, JudgeSpec]:
+    """The specs shipped inside the package, by name."""
+    shipped = resources.files("reward_service.judge_models")
+    return _read(f for f in shipped.iterdir() if f.name.endswith(".toml"))
+
+
+def available_specs(directory: Path | None) -> dict[str, JudgeSpec]:
+    """The built-in specs, with ``directory``'s added (a same-named one replaces the built-in)."""
+    return builtin_specs() | (load_specs(directory) if directory is not None else {})

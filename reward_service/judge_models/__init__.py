@@ -1,0 +1,1 @@
+"""The built-in judge specs: one TOML file per judge model, shipped as package data."""
