@@ -13,8 +13,8 @@ import pytest
 
 from reward_service import Blame, RewardTable, ScoreRequest, Status
 from reward_service.adapters import openrlhf, slime, trl, verl
-from reward_service.adapters import settings as adapter_settings_module
 from reward_service.client import RewardClient
+from tests.adapters.conftest import reset_adapters
 from tests.serving import Server, free_port, running_server
 
 WRONG = "<think>a</think>The answer is \\boxed{5}."
@@ -42,21 +42,13 @@ def judge_down(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture
 def adapters_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
-    _reset()
+    reset_adapters()
 
 
 def _point_adapters(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     monkeypatch.setenv("REWARD_SERVICE_CLIENT_URL", url)
     monkeypatch.delenv("REWARD_SERVICE_CLIENT_UNSCORABLE_REWARD", raising=False)
-    _reset()
-
-
-def _reset() -> None:
-    module = adapter_settings_module
-    if module.adapter_client.cache_info().currsize:
-        module.adapter_client().close()
-    module.adapter_client.cache_clear()
-    module.adapter_settings.cache_clear()
+    reset_adapters()
 
 
 def _door_rewards(server: Server, response: str, gold: str) -> dict[str, float | None]:

@@ -16,12 +16,13 @@ def adapter_env(
     url = server.http_url if request.param == "http" else server.grpc_url
     monkeypatch.setenv("REWARD_SERVICE_CLIENT_URL", url)
     monkeypatch.setenv("REWARD_SERVICE_CLIENT_UNSCORABLE_REWARD", "0.0")
-    _reset()
+    reset_adapters()
     yield
-    _reset()
+    reset_adapters()
 
 
-def _reset() -> None:
+def reset_adapters() -> None:
+    """Forget the adapters' settings and client, so the next call reads the environment."""
     module = adapter_settings_module
     if module.adapter_client.cache_info().currsize:
         module.adapter_client().close()
