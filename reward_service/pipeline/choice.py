@@ -46,7 +46,8 @@ _LETTERS = rf"{_OPEN}\s{{0,2}}{_BEFORE}(?P<letters>{_LETTER_SET}){_AFTER}{_CLOSE
 _GOLD = re.compile(
     rf"\s*(?P<listed>[{_LETTER}](?:\s*(?:,|，|、|;|\band\b|和)\s*[{_LETTER}]){{1,7}})\s*"
     rf"|\s*(?P<together>[{_LETTER}]{{2,8}})\s*"
-    rf"|\s*[(（]?(?P<letters>[{_LETTER}])[)）]?\s*(?:[.．、:：)]\s*\S.*)?",
+    # the option's text after ". " or "、" ("C. {x|…}"); not "A:B=1", a ratio
+    rf"|\s*[(（]?(?P<letters>[{_LETTER}])[)）]?\s*(?:[.．、]\s*[^\s=<>:].*)?",
     re.DOTALL,
 )
 _SEPARATOR = re.compile(r"[^A-H]+")

@@ -27,6 +27,7 @@ from reward_service.types import Reason, Verdict
         ("Evelyn", None),
         ("AI", None),
         ("A = 3", None),
+        ("A:B=1", None),
     ],
 )
 def test_choice_gold(gold: str, letters: str | None) -> None:
