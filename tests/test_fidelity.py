@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.fidelity import Tally, baseline, expected_label, ours
+from bench.fidelity import HELD_BACK_PERCENT, Tally, baseline, expected_label, ours, part_of
 from tests.conftest import load_corpus, run
 
 # Accuracy floors: the figures measured when the pipeline was last tuned, rounded down.
@@ -34,3 +34,16 @@ def test_fidelity_against_plain_math_verify(name: str) -> None:
     assert us.accuracy >= FLOORS[name]
     if name != "mathverify_tests.jsonl":
         assert us.accuracy >= mv.accuracy
+
+
+def test_the_held_back_part_is_a_fixed_share_chosen_by_id_alone() -> None:
+    """The split depends on the id only: the same rows on every run, whatever the order."""
+    ids = [str(row["id"]) for name in FLOORS for row in load_corpus(name)]
+    parts = [part_of(i) for i in ids]
+    assert parts == [part_of(i) for i in ids]
+    assert set(parts) == {"dev", "held"}
+    share = parts.count("held") / len(parts)
+    assert abs(share - HELD_BACK_PERCENT / 100) < 0.03
+    # pinned: changing the function would silently move rows between the parts
+    pinned = [part_of(f"gkbmcq-Math_I-{i:03d}") for i in range(8)]
+    assert pinned == ["dev", "dev", "dev", "dev", "held", "held", "dev", "dev"]

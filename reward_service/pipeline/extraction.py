@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from reward_service.pipeline.choice import ChoiceReading, read_choice
 from reward_service.pipeline.normalize import (
     QUALIFIER,
     canonical_answer,
@@ -72,10 +73,44 @@ _OR = re.compile(r"\bor\b|或", re.IGNORECASE)
 _ANCHOR = re.compile(
     r"故答案为|答案为|答案是|最终答案|【答案】|答案:|"
     r"故选|因此选|所以选|应选|答案选|"
-    r"final answer is|the answer is|\banswer\s*:|(?:^|\n)[ \t]*\**(?:final )?answer\b\**",
+    r"final answer is|the answer is|\banswer\s*:|(?:^|\n)[ \t]*\**(?:final )?answer\b\**|"
+    r"(?:^|\n)[ \t]*####|<answer>",
     re.IGNORECASE,
 )
 _FINAL_ANCHOR = re.compile(r"final answer|最终答案", re.IGNORECASE)
+# An anchor naming someone else's answer: "Bob's answer is 5", "小明的答案是5" (not "我的",
+# "本题的").
+_SOMEONE_ELSE = re.compile(
+    r"(?:'s|\b(?:his|her|their|your|student|teacher)|(?<![我题])的)\s*\**\s*(?:final\s+)?\Z",
+    re.IGNORECASE,
+)
+# What follows an answer to explain or check it, not to restate it: "【解析】…", "Check: …",
+# "经检验…". Only an explanation that takes nothing back is cut off.
+_EXPLANATION = re.compile(
+    r"【(?:解析|分析|详解|点睛|点评)】"
+    r"|(?:^|(?<=[\s.。,，;；:：!！]))(?:经检验|检验|验证|解析|Check|Checking|Verification|Verify|"
+    r"Explanation)\s*[:：,，]",
+    re.IGNORECASE,
+)
+# A second thought after the boxed answer: with a value in it, the box is not the last word
+# ("\boxed{12}. Hmm, maybe it's 13.", "Or maybe six.", "其实是6").
+_SECOND_THOUGHT = re.compile(
+    r"\b(?:actually|hmm+|maybe|perhaps|possibly|probably|wait|alternatively,? (?:the answer|it)|"
+    r"second thought)\b|也许|或许|可能|或者|其实|实际上|不过|还是",
+    re.IGNORECASE,
+)
+_SECOND_THOUGHT_WITHIN = 120
+_VALUE = re.compile(
+    r"[0-9$]|\\[(\[]|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"twenty|thirty|hundred|half)\b|[零一二三四五六七八九十百两]",
+    re.IGNORECASE,
+)
+# A root or case the response itself rejects, in brackets after its answer: "x=3（x=4舍去）".
+_REJECTED_ASIDE = re.compile(
+    r"[（(][^()（）\n]{0,80}?(?:舍去|舍|不合题意|不符合题意|不合题|rejected|discarded|extraneous)"
+    r"[^()（）\n]{0,20}[）)]",
+    re.IGNORECASE,
+)
 _NEXT_SENTENCE_MAX_CHARS = 200
 _MODAL_BEFORE = re.compile(r"\b(?:could|would|should|might|may|if)\b|如果|假如|若", re.IGNORECASE)
 _ANCHOR_LEAD = ' \t\r\n:：是为*"“'
@@ -93,14 +128,16 @@ _ANSWER_END = re.compile(
     r"[<‹〈]\s*[|∣│¦]+[^<>\n]{1,80}?[|∣│¦]+\s*[>›〉]"
     r"|<\s*\|?\s*(?:im_start|im_end|end_?of_?text|eot_id|eot|eos|bos|eoh|end_of_turn|start_of_turn|"
     r"endoftext|eoa)\s*\|?\s*>|<\s*/?\s*s\s*>|</answer>|\[/?(?:INST|EOS)\]"
-    r"|\n[ \t]*(?:#+[ \t]*)?\**(?:Problem|Question|Q|User|Human|Instruction|Exercise|用户)"
-    r"(?:[ \t]*\d+)?\**[ \t]*[:：]",
+    r"|\n[ \t]*(?:#+[ \t]*)?\**(?:Problem|Question|Q|User|Human|Instruction|Exercise|用户|"
+    r"问题|题目|下一题)(?:[ \t]*\d+)?\**[ \t]*[:：]"
+    # a reference answer the response quotes (from the problem, or made up) is not its own
+    r"|(?:参考答案|标准答案|官方答案|reference answer|official answer|expected answer)\s*[:：】]",
     re.IGNORECASE,
 )
 # Taking the answer back: "\boxed{5} is wrong.", "The answer is $5$. Wait, that's wrong."
 _RETRACTION = re.compile(
     r"\b(?:wrong|incorrect|mistake\w*|scratch that|not (?:correct|right)|disregard|oops|typo|"
-    r"correction)\b|不对|错了|错误|有误|不正确",
+    r"correction|retract\w*|withdraw\w*)\b|不对|错了|错误|有误|不正确|收回",
     re.IGNORECASE,
 )
 # Closing words that are not a sentence of the answer: Minerva's sign-off, GAOKAO's end tag.
@@ -126,6 +163,8 @@ class Source(StrEnum):
     ANCHOR = "anchor"
     STATEMENT = "statement"
     BARE = "bare"
+    CHOICE = "choice"
+    """Option letters read by ``pipeline/choice.py`` for a choice gold."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +296,8 @@ def _anchored(text: str) -> _Anchored | _Refused | None:
     start = last.start() + last.group().startswith("\n")  # an anchor opening its own line
     opening = _SENTENCE_START.search(text, 0, start)
     before = text[opening.start() + 1 if opening else 0 : start]
+    if _SOMEONE_ELSE.search(before):
+        return REFUSED
     rest = text[last.end() :].lstrip(_ANCHOR_LEAD)
     block = _MATH_BLOCK.match(rest)
     if block is not None:
@@ -267,6 +308,7 @@ def _anchored(text: str) -> _Anchored | _Refused | None:
         end = _SENTENCE_END.search(line)
         answer = line[: end.start()] if end is not None else line
         after = rest[len(answer) :]
+    after = without_explanation(after)
     end = _SENTENCE_END.search(after)
     tail, beyond = (after[: end.start()], after[end.start() :]) if end else (after, "")
     if hedged(before) or _MODAL_BEFORE.search(before) or hedged(tail):
@@ -286,6 +328,25 @@ def _anchored(text: str) -> _Anchored | _Refused | None:
             return _Anchored(value, Source.STATEMENT, final, True)
         return _Anchored(answer, Source.ANCHOR, final, False)
     return _Anchored(answer, Source.ANCHOR, final, True)
+
+
+def _second_thought(tail: str) -> bool:
+    """True when the words right after the last box ("\\boxed{12}. Hmm, maybe it's 13.",
+    "Or maybe six.") open a second thought whose sentence holds a value."""
+    thought = _SECOND_THOUGHT.search(tail, 0, _SECOND_THOUGHT_WITHIN)
+    if thought is None:
+        return False
+    end = _SENTENCE_BREAK.search(tail, thought.end())
+    return _VALUE.search(tail, thought.start(), end.start() if end else len(tail)) is not None
+
+
+def without_explanation(text: str) -> str:
+    """``text`` up to an explanation or check of the answer ("【解析】…", "Check: …"), unless
+    what follows takes the answer back."""
+    explanation = _EXPLANATION.search(text)
+    if explanation is None or _RETRACTION.search(text, explanation.end()):
+        return text
+    return text[: explanation.start()]
 
 
 def _without_sign_off(text: str) -> str:
@@ -309,16 +370,28 @@ def _distinct(values: list[str], exclude: frozenset[str] = frozenset()) -> tuple
     return tuple(seen)
 
 
+def _own_answer(answer_span: str) -> str:
+    """The span in ASCII forms, up to where the model stops answering, without the roots it
+    rejects in an aside."""
+    text = to_halfwidth(answer_span)
+    end = _ANSWER_END.search(text)
+    text = text if end is None else text[: end.start()]
+    return _REJECTED_ASIDE.sub("", text)
+
+
+def choice_answer(answer_span: str) -> ChoiceReading | None:
+    """The option letters an answer span commits to (``pipeline/choice.py``), or None."""
+    text = _own_answer(answer_span)
+    return read_choice(text, [(b.start, b.end, b.content) for b in _boxes(text)])
+
+
 def extract_answer(answer_span: str, problem: str | None = None) -> Extraction | None:
     """The final answer candidates of an answer span, or None when it commits to no answer.
 
     Boxes whose content also appears boxed in ``problem`` are quotations of the problem (a
     "fill in the box" question), not answers, and are ignored.
     """
-    text = to_halfwidth(answer_span)
-    end = _ANSWER_END.search(text)
-    if end is not None:
-        text = text[: end.start()]
+    text = _own_answer(answer_span)
     quoted = (
         frozenset(canonical_answer(b.content) for b in _boxes(to_halfwidth(problem)))
         if problem and "box" in problem
@@ -327,13 +400,18 @@ def extract_answer(answer_span: str, problem: str | None = None) -> Extraction |
     boxes = _boxes(text)
     boxed = _distinct([b.content for b in boxes], quoted)
     if boxed:
-        if _RETRACTION.search(text, boxes[-1].end):
-            return None  # "\boxed{5} is wrong."
-        after = _anchored(text[boxes[-1].end :])
-        if isinstance(after, _Anchored) and after.final and after.has_value:
+        tail = without_explanation(_without_sign_off(text[boxes[-1].end :]))
+        if _RETRACTION.search(tail):
+            return None  # "\boxed{5} is wrong.", "I retract this answer."
+        after = _anchored(tail)
+        if isinstance(after, _Anchored) and after.has_value:
             restated = _distinct([after.text])
-            if restated:
+            if restated and after.final:
                 return Extraction(restated, after.source)
+            # "\boxed{5}. 故答案为6": a second statement; both must be right
+            boxed = _distinct([*boxed, *restated])
+        elif _second_thought(tail):
+            return None  # "\boxed{12}. Hmm, maybe it's 13.": the box is not the last word
         run = _final_run(text, boxes)
         is_list = len(boxed) > 1 and set(_distinct([b.content for b in run], quoted)) == set(boxed)
         return Extraction(boxed, Source.BOXED, is_list, len(boxed) > 1 and _listed(text, boxes))

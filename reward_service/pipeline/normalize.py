@@ -7,6 +7,8 @@ import re
 
 from latex2sympy2_extended.math_normalization import units_regex as UNITS_AT_END
 
+from reward_service.pipeline.characters import fold
+
 # Full-width ASCII (U+FF01-U+FF5E) maps to ASCII; plus the ideographic space and the Unicode
 # math symbols models write instead of LaTeX.
 _TRANSLATION: dict[int, str] = {code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}
@@ -73,6 +75,20 @@ _EXACT = re.compile(r"[\d\\}]")
 # An answer in quotes, also JSON-escaped ones: \"$12$ and $13$\".
 _QUOTED = re.compile(r'\\?["“](.+?)\\?["”]', re.DOTALL)
 _ANGLE_TAG = re.compile(r"<(?:eoa|eoe|eos|eot|/s)>\s*$")
+# Decorations that do not change a value: "\\underline{42}", "\\color{red}{42}",
+# "\\textcolor{red}{42}" (one level of nested braces inside).
+_DECORATION = re.compile(
+    r"\\(?:underline|(?:text)?color\s*\{[a-zA-Z!0-9]{1,20}\})\s*\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}"
+)
+# A variable between two bounds: "-1<x<3", "0\\le x\\le 2" is the interval (-1,3), [0,2].
+_BELOW = r"(?P<{0}><|\\lt(?![A-Za-z])|\\le(?:q|qslant)?(?![A-Za-z]))"
+_BETWEEN = re.compile(
+    r"(?P<low>[^<>=,;\\]*(?:\\[A-Za-z]+[^<>=,;\\]*)*?)\s*"
+    + _BELOW.format("left")
+    + r"\s*[A-Za-z]\s*"
+    + _BELOW.format("right")
+    + r"\s*(?P<high>[^<>=,;]+)"
+)
 _ASCII_RELATIONS = ((">=", r"\ge "), ("<=", r"\le "), ("!=", r"\ne "))
 # (applied before whitespace is collapsed, so the space they add never doubles)
 _LEADING_POINT = re.compile(r"(?<![\d.])\.(?=\d)")
@@ -102,8 +118,9 @@ _PERCENT_WORDS = frozenset({"percent", "percentage", "pct"})
 
 
 def to_halfwidth(text: str) -> str:
-    """Full-width digits, letters and punctuation to ASCII; Unicode math symbols to LaTeX."""
-    return text.translate(_TRANSLATION)
+    """Full-width digits, letters and punctuation to ASCII; Unicode math symbols to LaTeX;
+    invisible characters, look-alike letters and other digits folded (``characters.fold``)."""
+    return fold(text).translate(_TRANSLATION)
 
 
 def canonical_answer(text: str) -> str:
@@ -166,6 +183,33 @@ def _rewrite_text(group: re.Match[str]) -> str:
     return group.group(0)
 
 
+def _constant(bound: str) -> bool:
+    """A bound with no variable in it ("-\\frac{1}{2}", "\\pi", "\\infty"): "a<b<c" orders
+    three names and is no interval."""
+    return bool(bound.strip()) and not _LATIN.search(_LATEX_COMMAND_NAME.sub("", bound))
+
+
+_LATIN = re.compile(r"[A-Za-z]")
+_LATEX_COMMAND_NAME = re.compile(r"\\[A-Za-z]+")
+
+
+def _interval(between: re.Match[str]) -> str:
+    """The interval a variable between two bounds ranges over: ``<`` is open, ``\\le`` closed."""
+    opening = "(" if between.group("left").strip() in ("<", r"\lt") else "["
+    closing = ")" if between.group("right").strip() in ("<", r"\lt") else "]"
+    return f"{opening}{between.group('low').strip()},{between.group('high').strip()}{closing}"
+
+
+def _bold_removed(text: str) -> str:
+    """An answer in Markdown bold (``**73**``, or the closing ``**`` left after an anchor): the
+    stars are not math (no expression ends in ``**``)."""
+    if text.endswith("**"):
+        text = text[:-2].rstrip()
+    if text.startswith("**"):
+        text = text[2:].lstrip()
+    return text
+
+
 def _canonical_pass(text: str) -> str:
     text = _DOUBLED_BACKSLASH.sub(r"\\", to_halfwidth(text).replace("~", " "))
     text = _CHINESE_ROOT.sub(lambda m: r"\sqrt{" + m.group(1).strip("{}") + "}", text)
@@ -173,6 +217,7 @@ def _canonical_pass(text: str) -> str:
         text = text.replace(ascii_form, latex)
     text = _ANGLE_TAG.sub("", text.strip())
     text = _SPACE_RUN.sub(" ", text).strip().rstrip(_TRAILING)
+    text = _DECORATION.sub(r"\1", _bold_removed(text))
     quoted = _QUOTED.fullmatch(text)
     if quoted is not None:
         text = quoted.group(1).strip()
@@ -211,6 +256,9 @@ def _canonical_pass(text: str) -> str:
     exact, approx, value = text.rpartition(r"\approx")
     if approx and _APPROXIMATE_VALUE.fullmatch(value) and _EXACT.search(exact):
         text = exact.strip()
+    between = _BETWEEN.fullmatch(text) if len(text) <= _MEMO_MAX_CHARS else None
+    if between is not None and all(_constant(between.group(b)) for b in ("low", "high")):
+        text = _interval(between)
     if _SPACED_DECIMAL.fullmatch(text):
         text = _SPACED_DECIMAL.sub(r"\1\2", text)
     if _NUMBER_LIST.fullmatch(text):

@@ -15,14 +15,16 @@ repetition (thinking, answer) → invalid gold → route → extraction → verd
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from reward_service.cache.keys import RequestKeys, judge_key, symbolic_key
+from reward_service.pipeline.choice import choice_gold, decide_choice
 from reward_service.pipeline.extraction import (
     Extraction,
     Source,
+    choice_answer,
     extract_answer,
     list_answer,
     listed_boxes,
@@ -224,6 +226,9 @@ class Planner:
         # from it would cost far more than this check (free below a few hundred characters).
         if is_repetitive(layout.answer, self.settings.repetition):
             return Prepared(Status.FILTERED, Reason.REPETITION_ANSWER)
+        choice = _choice_stage(request, layout.answer, self.settings.routing_rules)
+        if choice is not None:
+            return choice
         golds = shared.golds.get(gold)
         if golds is None:
             golds = shared.golds[gold] = canonical_golds(request.gold)
@@ -315,6 +320,29 @@ class Planner:
                 f"{len(golds)} parts expected, answer has {len(candidates)}",
             )
         return SymbolicWork(route, extraction, parts, symbolic_key(parts, self._verifier_tag))
+
+
+def _choice_stage(request: ScoreRequest, answer: str, rules: Mapping[str, str]) -> Prepared | None:
+    """A gold of option letters routed symbolically is decided by letter sets
+    (``pipeline/choice.py``), never by symbolic comparison; None for any other gold."""
+    gold = request.gold
+    alternatives = [gold] if isinstance(gold, str) else gold
+    if isinstance(alternatives, GoldParts):
+        return None
+    letter_golds = [choice_gold(g) for g in alternatives]
+    if not letter_golds or any(letters is None for letters in letter_golds):
+        return None
+    texts = tuple("".join(sorted(letters or ())) for letters in letter_golds)
+    route = decide_route(request, (texts,), rules)
+    if route.route is not Route.SYMBOLIC:
+        return None
+    reading = choice_answer(answer)
+    decisions = [decide_choice(letters or frozenset(), reading) for letters in letter_golds]
+    decision = next((d for d in decisions if d.verdict is Verdict.CORRECT), decisions[-1])
+    extraction = None
+    if reading is not None:
+        extraction = Extraction((reading.text,), Source.CHOICE)
+    return Prepared(Status.SCORED, decision.reason, decision.verdict, route, extraction)
 
 
 def canonical_golds(gold: str | list[str] | GoldParts) -> tuple[tuple[str, ...], ...] | str:

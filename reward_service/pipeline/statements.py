@@ -68,6 +68,9 @@ _NOT_STATED = re.compile(
     r"(?:one|a|another) possible|possible answers|nope|suspect\w*|probable|preliminary|"
     r"initial\w*|original\w*|old|first|attempt\w*|forbidden|avoid|skip|breaks?|mistake\w*|"
     r"error|input|question|options?|candidates?|bounds?|test|start\w*|nothing|unlikely)\b"
+    # someone else's answer: "Bob's answer is 5", "his answer is 5", "小明的答案是5"
+    r"|'s\s+(?:final\s+)?(?:answer|solution|result|guess)\b"
+    r"|\b(?:his|her|their|your)\s+(?:final\s+)?(?:answer|solution|result|guess)\b|(?<![我题])的答案"
     r"|'d\b|[?？≈]|\\approx|\\sim|=/=|!==|~=|"
     r"大概|大约|约|也许|估计|似乎|应该|吧|吗|舍|不符|矛盾|试|令|设|需要|要求|检验|验证|证明|当|时|"
     r"大于|小于|至少|至多|不少于|不超过|不大于|不小于|超过|低于|高于|以上|以下|左右|平方|立方|次方|"
@@ -107,6 +110,10 @@ _FILLER = frozenset(
     ).split()
 )
 _WORD = re.compile(r"[^\W\d_]+")
+# Chinese words that only lead to the value: "解得", "可得", "所以".
+_CJK_FILLER = re.compile(
+    r"(?:解得|可得|求得|得到|得出|算得|即得|得|即|所以|因此|故|则|从而|于是|综上)+"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +144,9 @@ def stated_value(sentence: str) -> str | None:
         return None
     value = real[0] if real else values[0]
     head, tail = words[: value.start], words[value.end :]
-    if value.is_math and all(w.lower() in _FILLER for w in _WORD.findall(head + tail)):
+    if value.is_math and all(
+        w.lower() in _FILLER or _CJK_FILLER.fullmatch(w) for w in _WORD.findall(head + tail)
+    ):
         return value.text
     if not _only_units(tail):
         return None

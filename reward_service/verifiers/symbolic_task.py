@@ -15,7 +15,7 @@ from sympy.core.function import AppliedUndef
 from sympy.core.relational import Relational
 
 from reward_service.verifiers.exact_numbers import differ, rational_verdict
-from reward_service.verifiers.numerals import same_numeral
+from reward_service.verifiers.numerals import distinct_numerals, same_numeral
 from reward_service.verifiers.outcome import Outcome
 
 # Both sides arrive as canonical answer text and are wrapped in \boxed{}, so only the boxed
@@ -145,6 +145,8 @@ def check(
         return Outcome.NOT_EQUAL
     if same_numeral(gold, answer):
         return Outcome.EQUAL
+    if distinct_numerals(gold, answer):
+        return Outcome.NOT_EQUAL
     parsed_gold = _parse_gold(gold)
     if not parsed_gold:
         return Outcome.GOLD_UNPARSABLE

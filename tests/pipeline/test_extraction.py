@@ -130,7 +130,10 @@ BARE = Source.BARE
         # words after the box that only mention the answer leave the box standing
         ("\\boxed{5}\n\nThe answer is consistent with the constraints.", ("5",), B),
         ("\\boxed{5}\n\n答案是正确的。", ("5",), B),
-        ("\\boxed{3}. Alternatively, the answer is $5$.", ("3",), B),
+        # a second thought with another value after the box: neither value is the answer
+        # (issue 16: "Or maybe six."); this once read 3, and never 5
+        ("\\boxed{3}. Alternatively, the answer is $5$.", None, None),
+        ("\\boxed{6}.\n\nAlternatively, we can use that every multiple of 6 is even.", ("6",), B),
         ("\\boxed{7}. (A student who forgets the carry would say the answer is $5$.)", ("7",), B),
         # a sentence stating a list
         ("Therefore, the solutions are $x = 1$ and $x = 2$.", ("x = 1, x = 2",), S),
