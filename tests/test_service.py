@@ -206,7 +206,7 @@ def score(service: RewardService, **fields: Any) -> Any:
             1.0,
         ),
         (
-            dict(response=r1("\\boxed{9^{9^{9^{9}}}}"), gold="4"),
+            dict(response=r1("\\boxed{10^{10^{10}-1}}"), gold="4"),
             Status.UNSCORABLE,
             None,
             Reason.TIMEOUT,
@@ -424,7 +424,7 @@ def test_unscorable_results_are_not_cached() -> None:
     cache = MemoryCache(100)
     svc = RewardService(make_settings(), cache_backend=cache)
     try:
-        request = ScoreRequest(response=r1("\\boxed{9^{9^{9^{9}}}}"), gold="3")
+        request = ScoreRequest(response=r1("\\boxed{10^{10^{10}-1}}"), gold="3")
         assert run(svc.score(request)).reason is Reason.TIMEOUT
         assert len(cache) == 0
         again = run(svc.score(request))

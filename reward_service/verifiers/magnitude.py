@@ -24,6 +24,7 @@ _MAX_DEPTH = 64
 _TOKEN = re.compile(
     r"\s*(\d+(?:\.\d*)?|\.\d+|\\[dt]?frac|\\left|\\right|\\cdot|\\times|\\[a-zA-Z]+|\S)"
 )
+_NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 _PRODUCT = {"*", "\\cdot", "\\times", "/"}
 _SUMS = ("+", "-")
 _SUM = set(_SUMS)
@@ -31,6 +32,20 @@ _OPEN = {"{": "}", "(": ")", "[": "]"}
 
 Log = float | None
 """log10 of a value's magnitude, or None when the value is unknown (a symbol, a command)."""
+
+
+def _log10(number: str) -> float:
+    """log10 of a decimal numeral of any length (a float would overflow past 308 digits)."""
+    whole, _, fraction = number.partition(".")
+    whole = whole.lstrip("0")
+    if whole:
+        digits = whole + fraction
+        return len(whole) - 1 + math.log10(float(f"{digits[0]}.{digits[1:16]}0"))
+    significant = fraction.lstrip("0")
+    if not significant:
+        return 0.0  # zero: its powers are cheap
+    leading = len(fraction) - len(significant)
+    return -leading - 1 + math.log10(float(f"{significant[0]}.{significant[1:16]}0"))
 
 
 class _Astronomical(Exception):
@@ -131,9 +146,8 @@ class _Reader:
             top = self.atom(depth + 1)
             bottom = self.atom(depth + 1)
             return None if top is None or bottom is None else top - bottom
-        if token[0].isdigit() or token[0] == ".":
-            number = float(token)
-            return math.log10(number) if number > 0 else 0.0
+        if _NUMBER.fullmatch(token):
+            return _log10(token)
         return None
 
 
@@ -147,4 +161,6 @@ def astronomical(latex: str) -> bool:
             reader.take()  # an unmatched closing bracket
     except _Astronomical:
         return True
+    except (ArithmeticError, ValueError, RecursionError):  # unreadable: never a reason to reject
+        return False
     return False

@@ -42,6 +42,11 @@ def init_worker(memory_mb: int) -> None:
     """Worker start-up: cap the address space and silence Math-Verify's per-call warnings."""
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    quiet_logs()
+
+
+def quiet_logs() -> None:
+    """Silence Math-Verify's per-call warnings (e.g. that its own timeouts are off)."""
     logging.getLogger("math_verify").setLevel(logging.CRITICAL)
     logging.getLogger("latex2sympy2_extended").setLevel(logging.CRITICAL)
 

@@ -3,6 +3,7 @@ lazy parts of sympy and the LaTeX parser are loaded there and every worker forke
 starts warm. A replacement worker's first comparison would otherwise pay ~0.6 s of lazy
 set-up inside its deadline."""
 
-from reward_service.verifiers.symbolic_task import warm_up
+from reward_service.verifiers.symbolic_task import quiet_logs, warm_up
 
+quiet_logs()
 warm_up()

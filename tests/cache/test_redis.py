@@ -16,7 +16,8 @@ from reward_service.settings import SymbolicSettings
 from tests.conftest import make_settings, run
 from tests.redis_server import RedisServer, redis_server
 
-BOMB = "<think>x</think>\\boxed{9^{9^{9^{9}}}}"
+# holds a worker to its deadline: the magnitude screen cannot size a difference
+BOMB = "<think>x</think>\\boxed{10^{10^{10}-1}}"
 LOOP = "Wait, let me recheck. " * 1000
 
 

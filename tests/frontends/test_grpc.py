@@ -17,7 +17,8 @@ from reward_service.frontends.grpc_gen.reward.v1 import reward_pb2 as pb
 from reward_service.frontends.grpc_gen.reward.v1 import reward_pb2_grpc
 from tests.serving import TOKEN, Server, running_server
 
-BOMB = "<think>x</think>\\boxed{9^{9^{9^{9}}}}"
+# holds a worker to its deadline: the magnitude screen cannot size a difference
+BOMB = "<think>x</think>\\boxed{10^{10^{10}-1}}"
 GOOD = "<think>2+2</think>\\boxed{4}"
 AUTH = (("authorization", f"Bearer {TOKEN}"),)
 

@@ -15,7 +15,8 @@ import pytest
 
 from tests.serving import TOKEN, Server, running_server
 
-BOMB = "<think>x</think>\\boxed{9^{9^{9^{9}}}}"
+# holds a worker to its deadline: the magnitude screen cannot size a difference
+BOMB = "<think>x</think>\\boxed{10^{10^{10}-1}}"
 GOOD = "<think>2+2</think>\\boxed{4}"
 
 

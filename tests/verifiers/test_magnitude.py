@@ -22,6 +22,7 @@ from reward_service.verifiers.magnitude import astronomical
         "10^{10^{10}} - 10^{10^{10}}",  # each power is built before they cancel
         "1.5^{10^{9}}",
         "\\frac{1}{(10^{6})!}",
+        "2^{" + "1" * 400 + "}",
     ],
 )
 def test_astronomical(latex: str) -> None:
@@ -52,6 +53,11 @@ def test_astronomical(latex: str) -> None:
         "}{)(^!",
         "{" * 500 + "2^{2^{2^{100}}}" + "}" * 500,  # too deep to read: unknown
         "(1, 2, 3)",
+        ".",
+        "1.^{.}",
+        "0.000^{10^{100}}",
+        "0.5^{20}",
+        "(" + "7" * 400 + ")^{2}",  # a 400-digit number squared: 800 digits
         "\\{x \\mid x > 0\\}",
     ],
 )
