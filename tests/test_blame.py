@@ -19,7 +19,8 @@ from tests.serving import Server, free_port, running_server
 
 WRONG = "<think>a</think>The answer is \\boxed{5}."
 TRICKS = {
-    "too_large": "<think>a</think>\\boxed{" + "1+" * 600 + "1}",
+    # varied terms: a loop of one unit would be filtered as repetition.answer instead
+    "too_large": "<think>a</think>\\boxed{" + "+".join(str(i) for i in range(400)) + "}",
     "tower": "<think>a</think>\\boxed{9^{9^{9^{9^{9}}}}}",
     "unreadable": "<think>a</think>\\boxed{\\frac{}{)(}",
 }

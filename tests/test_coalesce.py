@@ -29,8 +29,9 @@ WINDOW = {"coalesce__window_ms": "150"}
 
 
 def bomb(n: int) -> str:
-    """A LaTeX tower that runs into the worker's deadline (distinct per test: no quarantine)."""
-    return f"<think>x</think>\\boxed{{{n}^{{{n}^{{{n}^{{{n}}}}}}}}}"
+    """A power that runs into the worker's deadline (distinct per test: no quarantine). A
+    difference in the exponent keeps it past the magnitude screen, which cannot size it."""
+    return f"<think>x</think>\\boxed{{10^{{10^{{10}}-{n}}}}}"
 
 
 def think(i: int, answer: str) -> str:

@@ -163,8 +163,8 @@ def test_deadline_bounds_server_work(server: Server) -> None:
         "/v1/score/batch",
         {
             "requests": [
-                # a tower no other test sent: not quarantined by an earlier worker deadline
-                {"id": "bomb", "response": "<think>a</think>\\boxed{7^{7^{7^{7}}}}", "gold": "1"},
+                # a power no other test sent: not quarantined by an earlier worker deadline
+                {"id": "bomb", "response": "<think>a</think>\\boxed{10^{10^{10}-2}}", "gold": "1"},
                 {"id": "ok", "response": GOOD, "gold": "4"},
             ]
         },
