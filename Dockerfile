@@ -17,7 +17,8 @@ COPY pyproject.toml README.md ./
 COPY reward_service ./reward_service
 # A regular (non-editable) install: the runtime stage needs nothing from /src. pip writes the
 # bytecode here, because the runtime cannot write __pycache__ on a read-only filesystem.
-RUN pip install . && reward-service --help > /dev/null
+# the image serves the chart, whose cache is Redis: the redis extra (not Ray, not plotting)
+RUN pip install '.[redis]' && reward-service --help > /dev/null
 
 # -- runtime -------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime

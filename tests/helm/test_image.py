@@ -146,3 +146,10 @@ def test_healthcheck_probes_healthz(server: Server) -> None:
     port = int(server.http_url.rsplit(":", 1)[1])
     assert run_healthcheck(port) == 0
     assert run_healthcheck(free_port()) != 0
+
+
+def test_image_installs_the_redis_client_the_chart_configures() -> None:
+    """Redis is an extra of the package; the chart's cache (in-chart or external) needs it, and
+    without it the service refuses to start with a cache URL."""
+    installs = [run for run in args("RUN") if "pip install" in run]
+    assert any(".[redis]" in run for run in installs), installs
