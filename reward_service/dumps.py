@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from reward_service.adapters.common import think_opened
-from reward_service.jsonl import invalid_request, request_from_json
+from reward_service.jsonl import invalid_request, request_from_json, unreadable
 from reward_service.list_repr import NotAListRepr, parse_list_repr
-from reward_service.types import Reason, Route, ScoreRequest, ScoreResult, Status, Template
+from reward_service.types import Reason, ScoreRequest, ScoreResult, Template
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,15 +163,7 @@ def _gold(value: Any) -> Any:
 
 def invalid_gold(where: str, detail: str) -> ScoreResult:
     """The ``unscorable/invalid_gold`` result for a row whose gold cannot be read."""
-    return ScoreResult(
-        id=None,
-        status=Status.UNSCORABLE,
-        verdict=None,
-        reason=Reason.INVALID_GOLD,
-        reward=None,
-        route=Route.NONE,
-        detail=f"{where}: {detail}",
-    )
+    return unreadable(Reason.INVALID_GOLD, where, detail)
 
 
 def _text(value: Any) -> str | None:

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from reward_service.types import Blame, Reason, Route, ScoreRequest, ScoreResult, Status
+from reward_service.blame import blame_for
+from reward_service.types import Reason, Route, ScoreRequest, ScoreResult, Status
 
 
 def parse_request_line(raw: bytes, line_number: int) -> ScoreRequest | ScoreResult:
@@ -64,15 +65,23 @@ def merge(
 
 def invalid_request(where: str, detail: str, request_id: str | int | None = None) -> ScoreResult:
     """The ``unscorable/invalid_request`` result for a request that could not be read."""
+    return unreadable(Reason.INVALID_REQUEST, where, detail, request_id)
+
+
+def unreadable(
+    reason: Reason, where: str, detail: str, request_id: str | int | None = None
+) -> ScoreResult:
+    """The unscorable result, with its blame, for an input that could not be read (a
+    malformed request, a gold nobody can read); ``where`` names it in the detail."""
     return ScoreResult(
         id=request_id,
         status=Status.UNSCORABLE,
         verdict=None,
-        reason=Reason.INVALID_REQUEST,
+        reason=reason,
         reward=None,
         route=Route.NONE,
         detail=f"{where}: {detail}",
-        blame=Blame.DATA,
+        blame=blame_for(Status.UNSCORABLE, reason),
     )
 
 
