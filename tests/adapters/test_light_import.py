@@ -19,7 +19,6 @@ HEAVY = (
     "redis",
     "pyarrow",
     "matplotlib",
-    "pebble",
     "reward_service.service",
 )
 
