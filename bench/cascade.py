@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from collections import Counter
@@ -28,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.fidelity import expected_label, load
 from reward_service import RewardService, ScoreRequest, ScoreResult, Settings, Template
+from reward_service.jsonl import parse_request_line
 from reward_service.settings import JudgeSettings
 from reward_service.types import Route
 from tests.serving import free_port
@@ -40,20 +42,27 @@ async def score(rows: list[dict[str, object]]) -> list[ScoreResult]:
     """The rows scored with the cascade on and a judge that is not there."""
     judge = JudgeSettings(url=f"http://127.0.0.1:{free_port()}/v1", retries=0, timeout_s=1)
     service = RewardService(Settings(judge=judge, cache_size=0))
-    requests = [
-        ScoreRequest(
-            id=str(r["id"]),
-            response=str(r["response"]),
-            gold=r["gold"],
-            problem=str(r["question"]) if r.get("question") else None,
-            template=Template.PLAIN,
+    # the offline CLI's own line parser: a malformed row is its result (invalid_request)
+    parsed = [
+        parse_request_line(
+            json.dumps(
+                {
+                    "id": r["id"],
+                    "response": r["response"],
+                    "gold": r["gold"],
+                    "problem": r.get("question"),
+                    "template": Template.PLAIN,
+                }
+            ).encode(),
+            number,
         )
-        for r in rows
+        for number, r in enumerate(rows, start=1)
     ]
     try:
-        return await service.score_batch(requests)
+        scored = iter(await service.score_batch([p for p in parsed if isinstance(p, ScoreRequest)]))
     finally:
         await service.aclose()
+    return [p if isinstance(p, ScoreResult) else next(scored) for p in parsed]
 
 
 def report(path: Path, rows: list[dict[str, object]], results: list[ScoreResult]) -> str:
