@@ -26,7 +26,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Hashable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
@@ -47,6 +47,7 @@ from reward_service.pipeline.prepare import (
     Prepared,
     Stage,
     SymbolicWork,
+    cascaded,
     decide,
     pairs,
     stated,
@@ -326,11 +327,61 @@ class RewardService:
         fresh: dict[str, Decision] = {}
         for i in span:
             work = batch.staged.get(i)
-            if work is None:
-                continue
             if isinstance(work, SymbolicWork | JudgeWork) and work.key not in decisions:
                 fresh[work.key] = decisions[work.key] = self._decision(work, done)
-            batch.records[i] = _record(work, decisions)
+        for i in span:
+            work = batch.staged.get(i)
+            if isinstance(work, SymbolicWork) and (judged := cascaded(work, decisions)):
+                batch.cascaded[i] = judged
+        if any(i in batch.cascaded for i in span):
+            asked = [batch.cascaded[i] for i in span if i in batch.cascaded]
+            fresh.update(await self._cascade(batch, asked, decisions, joined, deadline))
+        for i in span:
+            work = batch.cascaded.get(i) or batch.staged.get(i)
+            if work is not None:
+                batch.records[i] = _record(work, decisions)
+        return fresh
+
+    async def _cascade(
+        self,
+        batch: _Batch,
+        asked: list[JudgeWork],
+        decisions: dict[str, Decision],
+        joined: dict[Hashable, asyncio.Future[Any]],
+        deadline: float,
+    ) -> dict[str, Decision]:
+        """Ask the judge about symbolic work the verifier could not decide
+        (``pipeline/cascade.py``): what the cache does not know, once per question, awaited
+        until the call's deadline. Adds what it learns to ``decisions`` and returns the fresh
+        part; the questions it starts join ``joined``, to be retired after the store."""
+        todo = {work.key: work for work in asked if work.key not in decisions}
+        judge = self.judge
+        if not todo or judge is None:
+            return {}
+        ticket = self._inflight.open()
+        try:
+            known = (await self.cache.lookup([], list(todo))).decisions(todo)
+            batch.known.update(known)
+            decisions.update(known)
+            started = {
+                key: self._inflight.join(key, "judge", partial(judge.decide, work.item, deadline))
+                for key, work in todo.items()
+                if key not in known
+            }
+        finally:
+            self._inflight.close(ticket)
+        joined.update(started)
+        try:
+            if started:
+                await asyncio.wait(started.values(), timeout=max(0, deadline - time.monotonic()))
+        finally:
+            for key, task in started.items():
+                self._inflight.leave(key, task)
+        done: dict[Hashable, Any] = {
+            k: task.result() for k, task in started.items() if task.done() and not task.cancelled()
+        }
+        fresh = {key: self._decision(todo[key], done) for key in started}
+        decisions.update(fresh)
         return fresh
 
     def _decision(self, work: SymbolicWork | JudgeWork, done: dict[Hashable, Any]) -> Decision:
@@ -390,7 +441,7 @@ class RewardService:
     @staticmethod
     def _was_cached(batch: _Batch, index: int, record: ResultRecord) -> bool:
         """Whether the verdict came from the cache: the request's own record, or its work's."""
-        work = batch.staged.get(index)
+        work = batch.cascaded.get(index) or batch.staged.get(index)
         if work is None:
             return True
         return isinstance(work, SymbolicWork | JudgeWork) and work.key in batch.known
@@ -459,6 +510,8 @@ class _Batch:
     """The requests the cache did not answer (by index), after the filters."""
     known: dict[str, Decision]
     """Decisions of their work that the answer-level cache held."""
+    cascaded: dict[int, JudgeWork] = field(default_factory=dict)
+    """The requests whose symbolic work the judge decides instead (``pipeline/cascade.py``)."""
 
 
 def _spans(calls: Sequence[Call]) -> Iterator[range]:

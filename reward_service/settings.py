@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -126,6 +126,11 @@ class JudgeSettings(BaseModel):
     samples: int = Field(1, ge=1)
     """Ask this many times (different seeds) and abstain unless all agree."""
     sample_temperature: float = Field(0.7, ge=0)
+    cascade: bool = True
+    """Symbolic first, judge when symbolic cannot decide: a symbolic-routed request whose
+    answer or gold the verifier cannot read (``pipeline/cascade.py`` lists the reasons) is
+    decided by the judge, ``route_reason`` ``cascade:<reason>``. Only with ``url`` set;
+    ``false``: those requests keep their symbolic result."""
 
 
 class CoalesceSettings(BaseModel):
@@ -219,14 +224,15 @@ class Settings(BaseSettings):
 
     def config_hash(self) -> str:
         """A short hash of every setting that can change a verdict or reward."""
-        relevant = self.model_dump_json(
-            include={
-                "rewards": True,
-                "repetition": True,
-                "symbolic": {"float_rounding", "numeric_precision", "strict"},
-                "max_answer_chars": True,
-                "max_candidates": True,
-                "routing_rules": True,
-            }
-        )
+        include: dict[str, Any] = {
+            "rewards": True,
+            "repetition": True,
+            "symbolic": {"float_rounding", "numeric_precision", "strict"},
+            "max_answer_chars": True,
+            "max_candidates": True,
+            "routing_rules": True,
+        }
+        if self.judge.url is not None:  # without a judge the cascade changes nothing
+            include["judge"] = {"cascade"}
+        relevant = self.model_dump_json(include=include)
         return hashlib.sha256(relevant.encode()).hexdigest()[:12]

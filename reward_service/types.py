@@ -260,7 +260,8 @@ class ScoreResult(BaseModel):
     reward: float | None
     route: Route
     route_reason: str | None = None
-    """Why this route: ``hint``, ``rule:<pattern>`` or ``gold_shape``."""
+    """Why this route: ``hint``, ``rule:<pattern>``, ``gold_shape``, or ``cascade:<reason>``
+    (the judge decided what the symbolic verifier could not, ``pipeline/cascade.py``)."""
     extracted_answer: str | None = None
     parts: list[PartResult] | None = None
     cached: bool = False

@@ -16,10 +16,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from reward_service.cache.keys import RequestKeys, judge_key, symbolic_key
+from reward_service.pipeline.cascade import (
+    cascade_route,
+    cascades_after,
+    cascades_before,
+    may_cascade,
+)
 from reward_service.pipeline.choice import choice_gold, decide_choice
 from reward_service.pipeline.extraction import (
     Extraction,
@@ -82,6 +88,13 @@ class Prepared:
     detail: str | None = None
 
 
+class JudgeQuestion(NamedTuple):
+    """What the judge is asked about one request, and the key of its decision."""
+
+    item: JudgeItem
+    key: str
+
+
 @dataclass(frozen=True, slots=True)
 class JudgeWork:
     """A request for the LLM judge."""
@@ -100,6 +113,9 @@ class SymbolicWork:
     extraction: Extraction
     parts: tuple[Part, ...]
     key: str
+    fallback: JudgeQuestion | None = None
+    """The judge question to ask if the verifier cannot decide (``pipeline/cascade.py``);
+    None when the cascade is off or does not apply."""
 
 
 Stage = Prepared | SymbolicWork | JudgeWork
@@ -140,6 +156,7 @@ class Planner:
         self._config_tag = config_tag
         self._judge = judge
         self._shows_thinking = judge is not None and judge.spec.send_thinking
+        self._cascade_to = judge if settings.judge.cascade else None
 
     def plan(self, requests: Sequence[ScoreRequest]) -> list[Plan]:
         """One plan per request, in order. Work that depends on the fields other than the
@@ -215,7 +232,7 @@ class Planner:
         outcome = shared.outcomes.get(answered)
         if outcome is None:
             outcome = self._decide(request, layout, shared, gold)
-            if not (self._shows_thinking and isinstance(outcome, JudgeWork)):
+            if not (self._shows_thinking and _asks_judge(outcome)):
                 shared.outcomes[answered] = outcome
         return outcome
 
@@ -228,12 +245,13 @@ class Planner:
             return Prepared(Status.FILTERED, Reason.REPETITION_ANSWER)
         choice = _choice_stage(request, layout.answer, self.settings.routing_rules)
         if choice is not None:
-            return choice
+            return self._cascaded(request, layout, choice)
         golds = shared.golds.get(gold)
         if golds is None:
             golds = shared.golds[gold] = canonical_golds(request.gold)
         if isinstance(golds, str):
-            return Prepared(Status.UNSCORABLE, Reason.INVALID_GOLD, detail=golds)
+            refused = Prepared(Status.UNSCORABLE, Reason.INVALID_GOLD, detail=golds)
+            return self._cascaded(request, layout, refused)
         routed = (gold, request.data_source, request.route)
         route = shared.routes.get(routed)
         if route is None:
@@ -242,7 +260,26 @@ class Planner:
         thinking = ""
         if self._shows_thinking and route.route is Route.JUDGE:
             thinking = request.response[layout.thinking]
-        return self._work(request, golds, route, layout.answer, thinking)
+        return self._cascaded(
+            request, layout, self._work(request, golds, route, layout.answer, thinking)
+        )
+
+    def _cascaded(self, request: ScoreRequest, layout: Layout, stage: Stage) -> Stage:
+        """``stage``, or the judge work that replaces or backs it up when the cascade applies
+        (``pipeline/cascade.py``)."""
+        judge = self._cascade_to
+        if judge is None or not may_cascade(request):
+            return stage
+        if isinstance(stage, Prepared) and cascades_before(stage, layout.answer):
+            extraction = stage.extraction
+            if extraction is None and stage.reason is Reason.INVALID_GOLD:  # refused first
+                extraction = extract_answer(layout.answer, request.problem)
+            route = cascade_route(stage.reason)
+            return self._judge_work(request, layout, route, extraction, judge)
+        if isinstance(stage, SymbolicWork):
+            asked = self._judge_work(request, layout, stage.route, stage.extraction, judge)
+            return replace(stage, fallback=JudgeQuestion(asked.item, asked.key))
+        return stage
 
     def _work(
         self,
@@ -264,30 +301,21 @@ class Planner:
                     extraction=extraction,
                     detail="judge-routed request and no judge is configured",
                 )
-            return self._judge_work(request, answer, shown_thinking, route, extraction, self._judge)
+            return _judge_work(request, answer, shown_thinking, route, extraction, self._judge)
         return self._symbolic_work(golds, route, extraction)
 
     def _judge_work(
         self,
         request: ScoreRequest,
-        answer: str,
-        shown_thinking: str,
+        layout: Layout,
         route: RouteDecision,
         extraction: Extraction | None,
         judge: Judge,
     ) -> JudgeWork:
-        gold = request.gold
-        multipart = isinstance(gold, GoldParts)
-        parts = len(gold.parts) if isinstance(gold, GoldParts) else 1
-        reference = reference_text(gold.parts if isinstance(gold, GoldParts) else gold, multipart)
-        response = answer
-        if shown_thinking.strip():
-            response = f"{shown_thinking.strip()}\n\n{answer}"
-        problem = request.problem or "(no problem text was given)"
-        final = extraction.final if extraction is not None else ""
-        item = JudgeItem(problem, reference, parts, response, final)
-        key = judge_key(judge.tag, problem, reference, parts, response)
-        return JudgeWork(route, extraction, item, key)
+        """Judge work for a request of this batch, shown its thinking span when the spec
+        says so."""
+        thinking = request.response[layout.thinking] if self._shows_thinking else ""
+        return _judge_work(request, layout.answer, thinking, route, extraction, judge)
 
     def _symbolic_work(
         self,
@@ -320,6 +348,30 @@ class Planner:
                 f"{len(golds)} parts expected, answer has {len(candidates)}",
             )
         return SymbolicWork(route, extraction, parts, symbolic_key(parts, self._verifier_tag))
+
+
+def _judge_work(
+    request: ScoreRequest,
+    answer: str,
+    shown_thinking: str,
+    route: RouteDecision,
+    extraction: Extraction | None,
+    judge: Judge,
+) -> JudgeWork:
+    """The judge question about an answer span; ``shown_thinking`` is the thinking span when
+    the judge is shown it."""
+    gold = request.gold
+    multipart = isinstance(gold, GoldParts)
+    parts = len(gold.parts) if isinstance(gold, GoldParts) else 1
+    reference = reference_text(gold.parts if isinstance(gold, GoldParts) else gold, multipart)
+    response = answer
+    if shown_thinking.strip():
+        response = f"{shown_thinking.strip()}\n\n{answer}"
+    problem = request.problem or "(no problem text was given)"
+    final = extraction.final if extraction is not None else ""
+    item = JudgeItem(problem, reference, parts, response, final)
+    key = judge_key(judge.tag, problem, reference, parts, response)
+    return JudgeWork(route, extraction, item, key)
 
 
 def _choice_stage(request: ScoreRequest, answer: str, rules: Mapping[str, str]) -> Prepared | None:
@@ -420,6 +472,22 @@ def _internal_error(request: ScoreRequest, error: Exception) -> Prepared:
     return Prepared(
         Status.UNSCORABLE, Reason.INTERNAL_ERROR, detail=f"internal error: {type(error).__name__}"
     )
+
+
+def _asks_judge(stage: Stage) -> bool:
+    """Whether ``stage`` may put a question to the judge (which may be shown the thinking)."""
+    return isinstance(stage, JudgeWork) or (
+        isinstance(stage, SymbolicWork) and stage.fallback is not None
+    )
+
+
+def cascaded(work: SymbolicWork, decisions: Mapping[str, Decision]) -> JudgeWork | None:
+    """The judge work that replaces symbolic work the verifier could not decide, once its
+    decision is in ``decisions`` (``pipeline/cascade.py``); None when it stands."""
+    decision = decisions.get(work.key)
+    if work.fallback is None or decision is None or not cascades_after(work, decision):
+        return None
+    return JudgeWork(cascade_route(decision.reason), work.extraction, *work.fallback)
 
 
 def pairs(work: SymbolicWork) -> set[Pair]:

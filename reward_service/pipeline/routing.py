@@ -22,7 +22,7 @@ _HINTS: dict[RouteHint, Route] = {RouteHint.SYMBOLIC: Route.SYMBOLIC, RouteHint.
 class RouteDecision:
     route: Route
     reason: str
-    """``hint``, ``rule:<pattern>`` or ``gold_shape``."""
+    """``hint``, ``rule:<pattern>``, ``gold_shape`` or ``cascade:<reason>``."""
 
 
 def route_by_gold(golds: Sequence[Sequence[str]]) -> Route:
