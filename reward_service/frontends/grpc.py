@@ -22,6 +22,11 @@ from reward_service.errors import ErrorCode, ServiceError
 from reward_service.frontends.grpc_convert import request_from_proto, result_to_proto
 from reward_service.frontends.grpc_gen.reward.v1 import reward_pb2 as pb
 from reward_service.frontends.grpc_gen.reward.v1 import reward_pb2_grpc
+from reward_service.frontends.grpc_malformed import (
+    MalformedMessage,
+    MalformedMessages,
+    malformed_error,
+)
 from reward_service.jsonl import merge, requests_of
 from reward_service.service import RewardService, Scorer
 from reward_service.types import ScoreResult
@@ -112,16 +117,21 @@ class RewardServicer(reward_pb2_grpc.RewardServiceServicer):  # type: ignore[mis
         drain = self._service.drain
         limit = self._service.settings.max_batch_size
         queue: asyncio.Queue[pb.ScoreRequest | None] = asyncio.Queue(maxsize=limit)
-        sent_all = False
+        refusal: ServiceError | None = None
 
         async def read() -> None:
-            nonlocal sent_all
+            nonlocal refusal
             try:
                 async for message in request_iterator:
                     if drain.cut:  # arrived after the drain timeout: not read
+                        refusal = ServiceError(
+                            ErrorCode.SHUTTING_DOWN,
+                            "the server shut down: later messages of this stream were not read",
+                        )
                         return
                     await queue.put(message)
-                sent_all = True
+            except MalformedMessage as error:  # the messages before it are answered
+                refusal = malformed_error(str(error))
             finally:
                 await queue.put(None)
 
@@ -130,11 +140,13 @@ class RewardServicer(reward_pb2_grpc.RewardServiceServicer):  # type: ignore[mis
             while batch := await _next_batch(queue, limit, drain):
                 for result in await self._score(batch, context, "ScoreStream", score):
                     yield result_to_proto(result)
-            if not sent_all:
+            if drain.cut and not reader.done():  # the client was idle, with more to send
+                reader.cancel()
                 refusal = ServiceError(
                     ErrorCode.SHUTTING_DOWN,
                     "the server shut down: later messages of this stream were not read",
                 )
+            if refusal is not None:
                 await self._abort(context, refusal)
         finally:
             reader.cancel()
@@ -221,8 +233,13 @@ class GrpcDoor:
     def __init__(self, service: RewardService) -> None:
         settings = service.settings
         token = settings.auth_token.get_secret_value() if settings.auth_token else None
+        metrics = service.metrics
+        malformed = MalformedMessages(
+            _GUARDED_PREFIX,
+            lambda error: metrics.request_errors.labels("grpc", error.code.value).inc(),
+        )
         self.server = grpc.aio.server(
-            interceptors=[BearerAuth(token)] if token else [],
+            interceptors=[*([BearerAuth(token)] if token else []), malformed],
             options=[
                 ("grpc.max_receive_message_length", settings.max_body_bytes),
                 ("grpc.max_send_message_length", -1),
