@@ -22,6 +22,7 @@ DEFAULT_BLAME: dict[Reason, Blame] = {
     Reason.JUDGE_DISAGREEMENT: Blame.INFRASTRUCTURE,
     Reason.INTERNAL_ERROR: Blame.INFRASTRUCTURE,
     Reason.WORKER_LOST: Blame.INFRASTRUCTURE,
+    Reason.SHUTDOWN: Blame.INFRASTRUCTURE,
 }
 """The cause of each unscorable reason where the reason alone tells it; ``timeout`` defaults
 to the response (the verifier's own deadline) and is overridden where the call's deadline or

@@ -25,8 +25,8 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import Hashable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, TypeVar
 
@@ -35,6 +35,7 @@ from reward_service.blame import blame_for
 from reward_service.cache import CacheBackend, ScoreCache, build_cache
 from reward_service.cache.records import ResultRecord
 from reward_service.coalesce import Call, Coalescer
+from reward_service.drain import Drain
 from reward_service.errors import ErrorCode, ServiceError
 from reward_service.format_alarm import FormatAlarm
 from reward_service.inflight import InFlight
@@ -126,25 +127,30 @@ class RewardService:
         self._coalescer = Coalescer(settings.coalesce, self._score_calls, self.metrics)
         self._fast_path = FastPath(s.float_rounding) if s.fast_path else None
         self.in_flight = 0
-        self.draining = False
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self.drain = Drain()
 
     async def warm_up(self) -> None:
         """Run one comparison through the worker pool, so workers are up before traffic."""
         await self.verifier.check("1", "1.0")
 
+    @property
+    def draining(self) -> bool:
+        return self.drain.draining
+
     def begin_drain(self) -> None:
-        """Refuse new calls (``shutting_down``); calls already admitted run to the end."""
-        self.draining = True
+        """Refuse new calls (``shutting_down``); calls already admitted, and streams already
+        open, run to the end."""
+        self.drain.begin()
 
     async def wait_idle(self, timeout_s: float) -> bool:
-        """Wait until no call is in flight; False if ``timeout_s`` passed first."""
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout_s)
-        except TimeoutError:
-            return False
-        return True
+        """Wait until no call is in flight and no stream open; False if ``timeout_s`` passed
+        first."""
+        return await self.drain.wait_idle(timeout_s)
+
+    def cut_off(self) -> None:
+        """End the drain: every call in flight is answered now with what was decided, its
+        work still running ``unscorable/shutdown`` (masked)."""
+        self.drain.cut_off()
 
     async def score(self, request: ScoreRequest, *, timeout_s: float | None = None) -> ScoreResult:
         """Score one request."""
@@ -161,9 +167,25 @@ class RewardService:
         in its result. Raises :class:`ServiceError` only when refusing the whole call
         (``batch_too_large``, ``overloaded``, ``shutting_down``).
         """
-        settings = self.settings
         if self.draining:
             raise ServiceError(ErrorCode.SHUTTING_DOWN, "the service is shutting down")
+        return await self._score_admitted(requests, timeout_s)
+
+    @contextlib.contextmanager
+    def stream(self) -> Iterator[Scorer]:
+        """Open a stream of calls: the scorer it yields works like :meth:`score_batch` but
+        keeps admitting the stream's calls while the service drains (a stream opened before
+        SIGTERM is not cut), and the drain waits for the stream, up to its timeout. Raises
+        ``shutting_down`` when opened during the drain."""
+        if self.draining:
+            raise ServiceError(ErrorCode.SHUTTING_DOWN, "the service is shutting down")
+        with self.drain.active():
+            yield self._score_admitted
+
+    async def _score_admitted(
+        self, requests: Sequence[ScoreRequest], timeout_s: float | None = None
+    ) -> list[ScoreResult]:
+        settings = self.settings
         self.check_batch_size(len(requests))
         if self.in_flight and self.in_flight + len(requests) > settings.max_in_flight:
             raise ServiceError(
@@ -173,7 +195,8 @@ class RewardService:
         budget = min(timeout_s or settings.default_timeout_s, settings.max_timeout_s)
         self._admit(len(requests))
         try:
-            return await self._coalescer.submit(requests, time.monotonic() + budget)
+            with self.drain.active():
+                return await self._coalescer.submit(requests, time.monotonic() + budget)
         finally:
             self._release(len(requests))
 
@@ -188,14 +211,11 @@ class RewardService:
 
     def _admit(self, count: int) -> None:
         self.in_flight += count
-        self._idle.clear()
         self.metrics.in_flight.set(self.in_flight)
 
     def _release(self, count: int) -> None:
         self.in_flight -= count
         self.metrics.in_flight.set(self.in_flight)
-        if self.in_flight == 0:
-            self._idle.set()
 
     async def _score_calls(self, calls: Sequence[Call]) -> None:
         """Score one micro-batch (see ``coalesce.py``): one plan pass, cache lookup, filter
@@ -313,12 +333,15 @@ class RewardService:
         joined: dict[Hashable, asyncio.Future[Any]],
         deadline: float,
     ) -> dict[str, Decision]:
-        """Wait for one call's work until its deadline; fill in its records and return the
-        decisions it made (work still running at the deadline is undecided: timeout)."""
+        """Wait for one call's work until its deadline or the drain's cut-off; fill in its
+        records and return the decisions it made (work still running then is undecided:
+        timeout, or shutdown)."""
         done: dict[Hashable, Any] = {}
+        cut = False
         try:
             if joined:
-                await asyncio.wait(joined.values(), timeout=max(0, deadline - time.monotonic()))
+                await self._wait_for_work(joined.values(), deadline)
+            cut = self.drain.cut
             done = {k: f.result() for k, f in joined.items() if f.done() and not f.cancelled()}
         finally:
             for key, task in joined.items():
@@ -328,7 +351,7 @@ class RewardService:
         for i in span:
             work = batch.staged.get(i)
             if isinstance(work, SymbolicWork | JudgeWork) and work.key not in decisions:
-                fresh[work.key] = decisions[work.key] = self._decision(work, done)
+                fresh[work.key] = decisions[work.key] = self._decision(work, done, cut)
         for i in span:
             work = batch.staged.get(i)
             if isinstance(work, SymbolicWork) and (judged := cascaded(work, decisions)):
@@ -373,22 +396,44 @@ class RewardService:
         joined.update(started)
         try:
             if started:
-                await asyncio.wait(started.values(), timeout=max(0, deadline - time.monotonic()))
+                await self._wait_for_work(started.values(), deadline)
         finally:
             for key, task in started.items():
                 self._inflight.leave(key, task)
         done: dict[Hashable, Any] = {
             k: task.result() for k, task in started.items() if task.done() and not task.cancelled()
         }
-        fresh = {key: self._decision(todo[key], done) for key in started}
+        cut = self.drain.cut
+        fresh = {key: self._decision(todo[key], done, cut) for key in started}
         decisions.update(fresh)
         return fresh
 
-    def _decision(self, work: SymbolicWork | JudgeWork, done: dict[Hashable, Any]) -> Decision:
+    async def _wait_for_work(self, work: Iterable[asyncio.Future[Any]], deadline: float) -> None:
+        """Until all ``work`` is done, ``deadline`` (monotonic) passes or the drain is cut."""
+        if self.drain.cut:
+            return
+        finished = asyncio.ensure_future(asyncio.wait(work))
+        cut = asyncio.ensure_future(self.drain.wait_cut())
+        try:
+            await asyncio.wait(
+                (finished, cut),
+                timeout=max(0, deadline - time.monotonic()),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:  # cancels the waiting only; the work goes on for other calls
+            finished.cancel()
+            cut.cancel()
+
+    def _decision(
+        self, work: SymbolicWork | JudgeWork, done: dict[Hashable, Any], cut: bool
+    ) -> Decision:
+        """``cut``: the drain's cut-off, not the call's deadline, ended the wait."""
         if isinstance(work, JudgeWork):
             decided: Decision | None = done.get(work.key)
-            if decided is None:  # the call's deadline: not the response's doing
-                return Decision(None, Reason.TIMEOUT, blame=Blame.INFRASTRUCTURE)
+            if decided is None:  # the call's deadline or the shutdown: not the response's doing
+                return Decision(
+                    None, Reason.SHUTDOWN if cut else Reason.TIMEOUT, blame=Blame.INFRASTRUCTURE
+                )
             return decided
         outcomes = {}
         for pair in pairs(work):
@@ -400,9 +445,12 @@ class RewardService:
                     self._quarantine.add(pair)  # the worker's own deadline, not the call's
             elif self._quarantine.holds(pair):  # hit the worker's deadline before
                 outcomes[pair] = Outcome.TIMEOUT
-            else:  # still running at the call's deadline
+            else:  # still running at the call's deadline (or the shutdown)
                 outcomes[pair] = Outcome.DEADLINE
-        return decide(work, outcomes)
+        decision = decide(work, outcomes)
+        if cut and decision.reason is Reason.TIMEOUT and decision.cause is Blame.INFRASTRUCTURE:
+            return replace(decision, reason=Reason.SHUTDOWN)
+        return decision
 
     async def _answer(
         self,
@@ -494,6 +542,9 @@ class RewardService:
         if self.judge is not None:
             await self.judge.aclose()
 
+
+Scorer = Callable[[Sequence[ScoreRequest], float | None], Awaitable[list[ScoreResult]]]
+"""Scores a batch under a deadline in seconds (None: the default), like ``score_batch``."""
 
 _FILTER_THREADS = max(1, os.cpu_count() or 1)
 T = TypeVar("T")

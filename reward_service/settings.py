@@ -201,6 +201,14 @@ class Settings(BaseSettings):
     """Responses being scored at once; past it new calls get RESOURCE_EXHAUSTED / 429."""
     max_body_bytes: int = Field(256 * 1024 * 1024, ge=1024)
     """Largest HTTP body or gRPC message accepted."""
+    http_header_timeout_s: float = Field(10.0, gt=0)
+    """An HTTP connection must send a request's complete headers within this long of its
+    opening or of its last response, or it is closed (idle and half-sent connections)."""
+    http_keepalive_timeout_s: int = Field(5, ge=1)
+    """An HTTP connection idle this long after a response is closed."""
+    http_max_connections: int = Field(4096, ge=1)
+    """Open HTTP connections at most: past it the oldest idle one is closed to make room, and
+    a new connection while all are busy gets 503."""
     default_timeout_s: float = Field(120.0, gt=0)
     """Server-side deadline of a call when the client gives none."""
     max_timeout_s: float = Field(600.0, gt=0)

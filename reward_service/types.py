@@ -108,6 +108,9 @@ class Reason(StrEnum):
     WORKER_LOST = "worker_lost"
     """No verifier worker could run the comparison (workers cannot be started): an
     infrastructure failure, not the response's fault."""
+    SHUTDOWN = "shutdown"
+    """The server shut down (its drain timeout passed) before the comparison or the judge
+    answered: an infrastructure failure, not the response's fault."""
     JUDGE_NOT_CONFIGURED = "judge_not_configured"
     JUDGE_UNAVAILABLE = "judge_unavailable"
     """The judge server was down, refused, or its circuit breaker is open."""

@@ -17,12 +17,18 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from reward_service.auth import bearer_matches
-from reward_service.errors import ServiceError
+from reward_service.drain import Drain
+from reward_service.errors import ErrorCode, ServiceError
 from reward_service.frontends.grpc_convert import request_from_proto, result_to_proto
 from reward_service.frontends.grpc_gen.reward.v1 import reward_pb2 as pb
 from reward_service.frontends.grpc_gen.reward.v1 import reward_pb2_grpc
+from reward_service.frontends.grpc_malformed import (
+    MalformedMessage,
+    MalformedMessages,
+    malformed_error,
+)
 from reward_service.jsonl import merge, requests_of
-from reward_service.service import RewardService
+from reward_service.service import RewardService, Scorer
 from reward_service.types import ScoreResult
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["RewardService"].full_name
@@ -47,18 +53,25 @@ class RewardServicer(reward_pb2_grpc.RewardServiceServicer):  # type: ignore[mis
         self._metrics = service.metrics
 
     async def _score(
-        self, messages: list[pb.ScoreRequest], context: grpc.aio.ServicerContext, method: str
+        self,
+        messages: list[pb.ScoreRequest],
+        context: grpc.aio.ServicerContext,
+        method: str,
+        score: Scorer | None = None,
     ) -> list[ScoreResult]:
+        """``score``: the scorer of an open stream; None: the service's ``score_batch``."""
         started = time.perf_counter()
         staged = [request_from_proto(m, f"requests[{i}]") for i, m in enumerate(messages)]
         try:
             self._service.check_batch_size(len(staged))
-            scored = await self._service.score_batch(
-                requests_of(staged), timeout_s=_timeout(context)
-            )
+            if score is None:
+                scored = await self._service.score_batch(
+                    requests_of(staged), timeout_s=_timeout(context)
+                )
+            else:
+                scored = await score(requests_of(staged), _timeout(context))
         except ServiceError as error:
-            self._metrics.request_errors.labels("grpc", error.code.value).inc()
-            await context.abort(grpc.StatusCode[error.spec.grpc_status], error.message)
+            await self._abort(context, error)
             raise  # abort raises; this line only satisfies the type checker
         finally:
             self._metrics.request_seconds.labels("grpc", method).observe(
@@ -83,35 +96,91 @@ class RewardServicer(reward_pb2_grpc.RewardServiceServicer):  # type: ignore[mis
         context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[pb.ScoreResult]:
         """Scores what has arrived as one batch (up to ``max_batch_size``), streams its
-        results, repeats; reading stops while a full queue waits (backpressure)."""
+        results, repeats; reading stops while a full queue waits (backpressure).
+
+        A stream opened before SIGTERM goes on while the server drains. At the drain timeout
+        the messages already read are answered (undecided ones ``unscorable/shutdown``); if
+        the client had not finished sending, the stream then ends UNAVAILABLE."""
+        try:
+            with self._service.stream() as score:
+                async for result in self._stream(request_iterator, context, score):
+                    yield result
+        except ServiceError as error:  # opened while draining
+            await self._abort(context, error)
+
+    async def _stream(
+        self,
+        request_iterator: AsyncIterator[pb.ScoreRequest],
+        context: grpc.aio.ServicerContext,
+        score: Scorer,
+    ) -> AsyncIterator[pb.ScoreResult]:
+        drain = self._service.drain
         limit = self._service.settings.max_batch_size
         queue: asyncio.Queue[pb.ScoreRequest | None] = asyncio.Queue(maxsize=limit)
+        refusal: ServiceError | None = None
 
         async def read() -> None:
+            nonlocal refusal
             try:
                 async for message in request_iterator:
+                    if drain.cut:  # arrived after the drain timeout: not read
+                        refusal = ServiceError(
+                            ErrorCode.SHUTTING_DOWN,
+                            "the server shut down: later messages of this stream were not read",
+                        )
+                        return
                     await queue.put(message)
+            except MalformedMessage as error:  # the messages before it are answered
+                refusal = malformed_error(str(error))
             finally:
                 await queue.put(None)
 
         reader = asyncio.create_task(read())
         try:
-            finished = False
-            while not finished:
-                first = await queue.get()
-                if first is None:
-                    break
-                batch = [first]
-                while len(batch) < limit and not queue.empty():
-                    message = queue.get_nowait()
-                    if message is None:
-                        finished = True
-                        break
-                    batch.append(message)
-                for result in await self._score(batch, context, "ScoreStream"):
+            while batch := await _next_batch(queue, limit, drain):
+                for result in await self._score(batch, context, "ScoreStream", score):
                     yield result_to_proto(result)
+            if drain.cut and not reader.done():  # the client was idle, with more to send
+                reader.cancel()
+                refusal = ServiceError(
+                    ErrorCode.SHUTTING_DOWN,
+                    "the server shut down: later messages of this stream were not read",
+                )
+            if refusal is not None:
+                await self._abort(context, refusal)
         finally:
             reader.cancel()
+
+    async def _abort(self, context: grpc.aio.ServicerContext, error: ServiceError) -> None:
+        self._metrics.request_errors.labels("grpc", error.code.value).inc()
+        await context.abort(grpc.StatusCode[error.spec.grpc_status], error.message)
+
+
+async def _next_batch(
+    queue: asyncio.Queue[pb.ScoreRequest | None], limit: int, drain: Drain
+) -> list[pb.ScoreRequest]:
+    """The messages read and not yet scored (at least one, at most ``limit``), once there are
+    any; empty when the stream ended, or the drain was cut with nothing left to answer."""
+    if queue.empty():
+        getter = asyncio.ensure_future(queue.get())
+        cut = asyncio.ensure_future(drain.wait_cut())
+        await asyncio.wait((getter, cut), return_when=asyncio.FIRST_COMPLETED)
+        cut.cancel()
+        if not getter.done():
+            getter.cancel()
+            return []
+        first = getter.result()
+    else:
+        first = queue.get_nowait()
+    batch: list[pb.ScoreRequest] = []
+    while first is not None:
+        batch.append(first)
+        if len(batch) == limit or queue.empty():
+            break
+        first = queue.get_nowait()
+    else:
+        queue.put_nowait(None)  # seen again by the next call: the stream ended
+    return batch
 
 
 def _deny(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
@@ -164,8 +233,13 @@ class GrpcDoor:
     def __init__(self, service: RewardService) -> None:
         settings = service.settings
         token = settings.auth_token.get_secret_value() if settings.auth_token else None
+        metrics = service.metrics
+        malformed = MalformedMessages(
+            _GUARDED_PREFIX,
+            lambda error: metrics.request_errors.labels("grpc", error.code.value).inc(),
+        )
         self.server = grpc.aio.server(
-            interceptors=[BearerAuth(token)] if token else [],
+            interceptors=[*([BearerAuth(token)] if token else []), malformed],
             options=[
                 ("grpc.max_receive_message_length", settings.max_body_bytes),
                 ("grpc.max_send_message_length", -1),

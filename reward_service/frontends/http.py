@@ -119,22 +119,37 @@ class BodyLimit:
             await self._refuse(scope, receive, send)
             return
         seen = 0
+        started = refused = False
 
         async def counting_receive() -> Any:
-            nonlocal seen
+            # a body without a length (chunked) is refused as soon as it crosses the limit:
+            # 413 and the connection closed, the rest never read
+            nonlocal seen, refused
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
+                if not started and not refused:
+                    refused = True
+                    await self._refuse(scope, receive, send)
                 raise ServiceError(ErrorCode.BODY_TOO_LARGE, self._message())
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def guarded_send(message: Any) -> None:
+            # once refused, what the app answers to the aborted read is not sent
+            nonlocal started
+            if refused:
+                return
+            started = True
+            await send(message)
+
+        await self.app(scope, counting_receive, guarded_send)
 
     def _message(self) -> str:
         return f"request body over {self.limit} bytes"
 
     async def _refuse(self, scope: Scope, receive: Any, send: Any) -> None:
         response = error_response(ErrorCode.BODY_TOO_LARGE, self._message())
+        response.headers["connection"] = "close"
         await response(scope, receive, send)
 
 

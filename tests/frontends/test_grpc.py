@@ -160,3 +160,34 @@ def test_limits_and_backpressure(strict: Server) -> None:
         worker.join()
         assert busy.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         assert [r.reason for r in first["reply"].results] == ["timeout"] * 4
+
+
+GARBAGE = b"\xff\xff\xff\xff\x0f"  # a field key that runs off the end: not a protobuf message
+
+
+@pytest.mark.parametrize("method", ["Score", "ScoreBatch"])
+def test_malformed_protobuf_is_invalid_argument(channel: grpc.Channel, method: str) -> None:
+    raw = channel.unary_unary(f"/reward.v1.RewardService/{method}")
+    with pytest.raises(grpc.RpcError) as refused:
+        raw(GARBAGE, timeout=10)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "malformed protobuf" in (refused.value.details() or "")
+    stub = reward_pb2_grpc.RewardServiceStub(channel)
+    assert stub.Score(request("next"), timeout=10).reason == "answer.equivalent"
+
+
+def test_a_malformed_stream_message_answers_those_before_it(channel: grpc.Channel) -> None:
+    raw = channel.stream_stream(
+        "/reward.v1.RewardService/ScoreStream", response_deserializer=pb.ScoreResult.FromString
+    )
+    sent = iter(
+        [request("before").SerializeToString(), GARBAGE, request("after").SerializeToString()]
+    )
+    call = raw(sent, timeout=10)
+    got = []
+    with pytest.raises(grpc.RpcError) as refused:
+        got.extend(call)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert [r.id for r in got] == ["before"]
+    stub = reward_pb2_grpc.RewardServiceStub(channel)
+    assert [r.id for r in stub.ScoreStream(iter([request("next")]), timeout=10)] == ["next"]
