@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from reward_service.types import ScoreResult, Status, Verdict
+import re
+from typing import Any
+
+from reward_service.adapters.settings import AdapterSettings
+from reward_service.types import ScoreResult, Status, Template, Verdict
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
@@ -12,6 +16,25 @@ def think_opened(prompt: str) -> bool:
     """True when the prompt leaves a ``<think>`` span open (R1-style chat templates), so the
     response starts inside the thinking span."""
     return prompt.rfind(THINK_OPEN) > prompt.rfind(THINK_CLOSE)
+
+
+def request_template(settings: AdapterSettings, response: str) -> Template:
+    """The template to send for ``response``: ``plain`` when the settings say the decoding
+    strips the think tags and none is left in it, else the configured one."""
+    if settings.think_tags_stripped and THINK_CLOSE not in response and THINK_OPEN not in response:
+        return Template.PLAIN
+    return settings.template
+
+
+_GSM8K_FINAL = re.compile(r"(?:^|\n)####[ \t]*(\S[^\n]*?)\s*\Z")
+
+
+def gold_of(label: Any) -> Any:
+    """A dataset's label as the gold answer: a GSM8K-style worked solution ending in a
+    ``#### 72`` line gives its final answer; anything else is returned as it is."""
+    if isinstance(label, str) and (final := _GSM8K_FINAL.search(label)):
+        return final.group(1)
+    return label
 
 
 def reward_or(result: ScoreResult, unscorable_reward: float) -> float:

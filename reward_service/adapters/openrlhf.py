@@ -10,11 +10,16 @@ filtering) is 1.0 for correct, the fraction of right parts for partial, else 0.0
 
 File variant (``--reward.remote_url /path/to/reward_service/adapters/openrlhf.py``): OpenRLHF
 imports this file and calls :func:`reward_func`, which scores through a running service
-(``REWARD_SERVICE_CLIENT_URL``).
+(``REWARD_SERVICE_CLIENT_URL``) within ``REWARD_SERVICE_CLIENT_TIMEOUT_S``. OpenRLHF 0.11
+swallows any exception of a reward call (the sample then has no reward and the step fails
+later on an unrelated-looking error), so a call the service could not answer is masked
+instead: every sample gets ``trainer_unscorable_reward`` with ``extra_logs.masked`` = 1.0 and
+``extra_logs.service_error`` = 1.0, and a warning names the error.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,8 +27,11 @@ from pydantic import BaseModel, ConfigDict
 
 from reward_service.adapters.common import reward_or, think_opened
 from reward_service.adapters.settings import adapter_client, adapter_settings
+from reward_service.client import ClientError
 from reward_service.jsonl import merge, request_from_json, requests_of
 from reward_service.types import Blame, ScoreRequest, ScoreResult, Status, Template, Verdict
+
+log = logging.getLogger(__name__)
 
 
 class OpenRLHFRequest(BaseModel):
@@ -86,6 +94,25 @@ def to_reply(results: Sequence[ScoreResult], unscorable_reward: float) -> dict[s
             "response_fault": [float(r.blame is Blame.RESPONSE) for r in results],
             "filtered": [float(r.status is Status.FILTERED) for r in results],
             "correct": [float(r.verdict is Verdict.CORRECT) for r in results],
+            "service_error": [0.0] * len(results),
+        },
+    }
+
+
+def unanswered_reply(count: int, unscorable_reward: float) -> dict[str, Any]:
+    """The reply for ``count`` samples the service did not answer: all masked, with the
+    same keys as :func:`to_reply`."""
+    zeros, ones = [0.0] * count, [1.0] * count
+    return {
+        "rewards": [unscorable_reward] * count,
+        "scores": zeros,
+        "extra_logs": {
+            "unscorable": ones,
+            "masked": ones,
+            "response_fault": zeros,
+            "filtered": zeros,
+            "correct": zeros,
+            "service_error": ones,
         },
     }
 
@@ -98,8 +125,18 @@ def reward_func(
     plain lists otherwise."""
     settings = adapter_settings()
     staged = to_requests(queries, prompts, labels, settings.template)
-    results = merge(staged, adapter_client().score_batch(requests_of(staged)))
-    reply = to_reply(results, settings.unscorable_reward)
+    try:
+        scored = adapter_client().score_batch(requests_of(staged))
+    except ClientError as error:
+        log.warning(
+            "reward-service %s did not answer, %d samples masked: %s",
+            settings.url,
+            len(staged),
+            error,
+        )
+        reply = unanswered_reply(len(staged), settings.unscorable_reward)
+    else:
+        reply = to_reply(merge(staged, scored), settings.unscorable_reward)
     try:
         import torch  # noqa: PLC0415 - only present inside a trainer
     except ImportError:

@@ -34,6 +34,14 @@ class AdapterSettings(BaseSettings):
     below your incorrect reward: a sample that cannot be masked must never be worth more than
     a wrong answer. (A result the response made unscorable gets its penalty, not this.)"""
     template: Template = Template.R1
+    think_tags_stripped: bool = False
+    """True when the trainer decodes with ``skip_special_tokens=True`` and the tokenizer marks
+    ``<think>``/``</think>`` special (verl's managers and TRL decode so), so every response
+    arrives without its tags. A response with no tag left is then sent as ``template=plain``:
+    the whole text is the answer span, its final anchored answer is graded and the thinking
+    span's format cannot be checked (a response truncated after an early ``\\boxed{}`` is
+    graded on it: pass the truncation flag). A response that still has a tag keeps
+    ``template``. Left False, such responses are filtered ``format.missing_think_close``."""
     think_in_prompt: bool | None = None
     """None: decided per sample — True when the trainer passes a prompt that leaves
     ``<think>`` open, else read from the response by the service (a ``</think>`` with no

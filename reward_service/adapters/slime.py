@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from reward_service.adapters.common import reward_or, think_opened
+from reward_service.adapters.common import request_template, reward_or, think_opened
 from reward_service.adapters.settings import adapter_settings, async_adapter_client
 from reward_service.jsonl import merge, request_from_json, requests_of
 from reward_service.types import ScoreRequest, ScoreResult, Template
@@ -61,7 +61,9 @@ async def reward(args: Any, sample: Any, **kwargs: Any) -> float | list[float]:
     samples = sample if isinstance(sample, list) else [sample]
     settings = adapter_settings()
     staged = [
-        to_request(s.prompt, s.response, s.label, f"sample {i}", settings.template)
+        to_request(
+            s.prompt, s.response, s.label, f"sample {i}", request_template(settings, s.response)
+        )
         for i, s in enumerate(samples)
     ]
     client = async_adapter_client()

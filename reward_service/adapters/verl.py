@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from reward_service.adapters.common import result_fields
+from reward_service.adapters.common import gold_of, request_template, result_fields
 from reward_service.adapters.settings import (
     AdapterSettings,
     adapter_client,
@@ -46,7 +46,7 @@ def _gold(ground_truth: Any) -> Any:
         return [str(g) for g in ground_truth]
     if isinstance(ground_truth, dict):
         return ground_truth
-    return str(ground_truth)
+    return gold_of(str(ground_truth))
 
 
 def _request(
@@ -67,7 +67,7 @@ def _request(
             "problem": extra.get("question") or extra.get("problem"),
             "data_source": None if data_source is None else str(data_source),
             "think_in_prompt": None if think_in_prompt is None else bool(think_in_prompt),
-            "template": settings.template,
+            "template": request_template(settings, solution_str),
             "route": settings.route,
         },
         f"sample {index}",

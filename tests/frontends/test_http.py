@@ -88,6 +88,7 @@ def test_openrlhf_endpoint(server: Server) -> None:
         "response_fault": [0.0, 0.0, 0.0],
         "filtered": [0.0, 1.0, 0.0],
         "correct": [1.0, 0.0, 0.0],
+        "service_error": [0.0, 0.0, 0.0],
     }
     assert len(reply["rewards"]) == len(body["query"])
 
