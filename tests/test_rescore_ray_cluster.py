@@ -6,6 +6,7 @@ what in-process rescoring gives."""
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -24,12 +25,20 @@ pytest.importorskip("ray.dashboard.modules.job.sdk")  # ray[default]: job submis
 pytestmark = [pytest.mark.ray, pytest.mark.timeout(900)]
 
 BIN = Path(sys.executable).parent
+# Ray 2.60 turns token authentication on for a cluster with a dashboard: the head, the job
+# client and every driver share one token, as on a real cluster.
+ENV = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16)}
 ENGINE = ["--engine", "ray", "--actors", "2", "--cpus-per-actor", "0.5", "--workers", "1", "-q"]
 
 
 def _ray(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(BIN / "ray"), *args], capture_output=True, text=True, timeout=timeout, check=False
+        [str(BIN / "ray"), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=ENV,
     )
 
 
@@ -52,6 +61,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
             stdout=sink,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=ENV,
         )
     url = f"http://127.0.0.1:{dashboard}"
     try:
@@ -87,12 +97,15 @@ def test_a_driver_joins_an_existing_cluster_with_ray_address(
     source, local = dump
     out = tmp_path / "joined.jsonl"
     done = subprocess.run(
-        [sys.executable, "-m", "reward_service.cli", "rescore", str(source), "-o", str(out)]
-        + [*ENGINE, "--ray-address", address],
+        [
+            *(sys.executable, "-m", "reward_service.cli", "rescore", str(source), "-o", str(out)),
+            *(*ENGINE, "--ray-address", address),
+        ],
         capture_output=True,
         cwd=ROOT,
         timeout=600,
         check=False,
+        env=ENV,
     )
     assert done.returncode == 0, done.stderr.decode()[-3000:]
     assert keyed(out) == keyed(local)
