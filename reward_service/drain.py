@@ -24,12 +24,15 @@ class Drain:
         self._active = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        self._cut = asyncio.Event()
+        # Not an asyncio.Event: one binds to the first loop that waits on it, and a service is
+        # used from several loops in turn (each `asyncio.run` of an embedding program).
+        self._cut = False
+        self._cut_waiters: set[asyncio.Future[None]] = set()
 
     @property
     def cut(self) -> bool:
         """True once :meth:`cut_off` was called: undecided work is answered ``shutdown``."""
-        return self._cut.is_set()
+        return self._cut
 
     def begin(self) -> None:
         """Refuse new calls from now on; what is in progress goes on."""
@@ -38,11 +41,21 @@ class Drain:
     def cut_off(self) -> None:
         """The drain timeout passed: everything waiting for work stops waiting now."""
         self.draining = True
-        self._cut.set()
+        self._cut = True
+        for waiter in self._cut_waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def wait_cut(self) -> None:
-        """Return once :meth:`cut_off` was called."""
-        await self._cut.wait()
+        """Return once :meth:`cut_off` was called (on the running loop's own future)."""
+        if self._cut:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._cut_waiters.add(waiter)
+        try:
+            await waiter
+        finally:
+            self._cut_waiters.discard(waiter)
 
     async def wait_idle(self, timeout_s: float) -> bool:
         """Wait until no call or stream is in progress; False if ``timeout_s`` passed first."""

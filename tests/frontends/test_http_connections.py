@@ -131,6 +131,8 @@ def test_a_chunked_body_past_the_limit_is_refused_413_at_once(guarded: Server, p
             reply += more
         assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
         assert b'"code":"body_too_large"' in reply
-        assert sent < LIMIT + 4 * 1024 * 1024  # refused while crossing, not after reading it all
+        # refused while crossing, not after reading it all: what was sent past the limit is what
+        # loopback's socket buffers held (several MB, more on a loaded machine), not 300 MB
+        assert sent < LIMIT + 32 * 1024 * 1024
         assert _closed_within(sock, 5)  # the rest is never read
     assert _served(guarded)
