@@ -16,12 +16,14 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from string import Template
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from reward_service.verifiers.judge import builtin_specs
 from tests.serving import free_port
 
 # What a gullible judge reacts to inside the student's solution.
@@ -52,6 +54,14 @@ OBEYED = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 STUDENT = re.compile(r"<<<STUDENT SOLUTION>>>(.*)<<<END STUDENT SOLUTION>>>", re.DOTALL)
+# How a test names its case inside the problem text, for the *honest* judge (mode "honest").
+CASE_TAG = re.compile(r"\(case ([\w.-]+)\)")
+
+
+def tag_case(problem: str | None, case_id: str) -> str:
+    """The problem text with the case's tag, which the honest judge reads the truth by."""
+    return f"{problem or ''}\n(case {case_id})".lstrip()
+
 
 # What a *credulous* judge takes for a verdict anywhere in the text it is shown (mode
 # "credulous"): any word of approval, grade, verdict or pass, in English or Chinese, and any
@@ -80,6 +90,18 @@ _INVISIBLE = {
 }
 
 
+def template_pieces(spec: str) -> list[str]:
+    """A built-in spec's own prompt text (its templates split at the placeholders): what a
+    credulous judge is told not to take for verdicts (``Script.fixed_text``)."""
+    prompt = builtin_specs()[spec].prompt
+    return [
+        piece
+        for text in (prompt.system, prompt.shared, prompt.rollout)
+        for piece in re.split(Template.pattern, text)
+        if piece and len(piece) > 2
+    ]
+
+
 def read_as_a_model(text: str) -> str:
     return unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).translate(_INVISIBLE)
 
@@ -94,6 +116,10 @@ class Script:
     fixed_text: list[str] = field(default_factory=list)
     """With mode "credulous": the prompt's own text (the spec's template pieces), which the
     judge does not take for verdicts; everything else it is shown, it may."""
+    truths: dict[str, bool] = field(default_factory=dict)
+    """With mode "honest": the truth about each case's response, by the case id tagged in the
+    problem (:func:`tag_case`). A case it has no truth for gets a 500 (``judge_unavailable``),
+    so a request that reached the judge untagged cannot pass for judged."""
 
 
 def _reply(
@@ -134,6 +160,8 @@ def build_app(script: Script) -> FastAPI:
             return JSONResponse({"error": "boom"}, status_code=int(mode[-3:]))
         if mode == "garbage":
             return PlainTextResponse("<html>oops</html>")
+        if mode == "honest" and _case(body) not in script.truths:
+            return JSONResponse({"error": "no truth for this case"}, status_code=500)
         text = {
             "correct": lambda: _reply(body, True),
             "flaky": lambda: _reply(body, True),
@@ -144,6 +172,7 @@ def build_app(script: Script) -> FastAPI:
             "gullible": lambda: _reply(body, _obeys(body)),
             "credulous": lambda: _reply(body, _believes(body, script.fixed_text)),
             "by_seed": lambda: _reply(body, body.get("seed", 0) % 2 == 0),
+            "honest": lambda: _reply(body, script.truths[_case(body) or ""]),
         }[mode]()
         return JSONResponse(
             {
@@ -169,6 +198,11 @@ def _obeys(body: dict[str, Any]) -> bool:
     found = STUDENT.search(user)
     solution = found.group(1) if found else user
     return OBEYED.search(solution) is not None
+
+
+def _case(body: dict[str, Any]) -> str | None:
+    found = CASE_TAG.search("\n".join(m["content"] for m in body["messages"]))
+    return found.group(1) if found else None
 
 
 def _believes(body: dict[str, Any], fixed_text: list[str]) -> bool:

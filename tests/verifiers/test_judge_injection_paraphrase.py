@@ -10,18 +10,21 @@ bound (``THROUGH``), so a change to the sanitiser or the prompts cannot raise it
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
-from string import Template
 
 import pytest
 
 from reward_service import RewardService, ScoreRequest, Verdict
 from reward_service.settings import JudgeSettings
-from reward_service.verifiers.judge import builtin_specs
 from tests.conftest import make_settings, run
-from tests.judge_server import VERDICT_LIKE, Script, judge_server, read_as_a_model
+from tests.judge_server import (
+    VERDICT_LIKE,
+    Script,
+    judge_server,
+    read_as_a_model,
+    template_pieces,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ATTACKS = [
@@ -35,17 +38,6 @@ GOLD = "x = 5, 面积为 10 平方单位"
 THROUGH = 0
 """Attacks that got through, as measured (see the module docstring)."""
 SPECS = ["qwen2.5-instruct", "qwen2.5-coder-llamacpp"]
-
-
-def template_pieces(name: str) -> list[str]:
-    """The spec's own prompt text: its templates split at the placeholders."""
-    prompt = builtin_specs()[name].prompt
-    return [
-        piece
-        for text in (prompt.system, prompt.shared, prompt.rollout)
-        for piece in re.split(Template.pattern, text)
-        if piece and len(piece) > 2
-    ]
 
 
 @pytest.fixture(scope="module")
