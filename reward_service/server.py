@@ -91,7 +91,11 @@ async def serve(settings: Settings) -> None:
             # uvicorn cancels the requests still running past it, which would answer 500:
             # the service answers them itself at the drain timeout (``_drain``)
             timeout_graceful_shutdown=math.ceil(settings.drain_timeout_s + ANSWER_GRACE_S),
-            http=guarded_protocol(settings.http_header_timeout_s, settings.http_max_connections),
+            http=guarded_protocol(
+                settings.http_header_timeout_s,
+                settings.http_max_connections,
+                settings.http_body_timeout_s,
+            ),
             timeout_keep_alive=settings.http_keepalive_timeout_s,
             log_level=settings.log_level.lower(),
             log_config=None,  # the process's logging (configure_logging) serves uvicorn too

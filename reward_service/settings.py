@@ -204,6 +204,9 @@ class Settings(BaseSettings):
     http_header_timeout_s: float = Field(10.0, gt=0)
     """An HTTP connection must send a request's complete headers within this long of its
     opening or of its last response, or it is closed (idle and half-sent connections)."""
+    http_body_timeout_s: float = Field(60.0, gt=0)
+    """An HTTP request must send its whole body within this long of its headers, or its
+    connection is closed (bodies trickled or left half-sent)."""
     http_keepalive_timeout_s: int = Field(5, ge=1)
     """An HTTP connection idle this long after a response is closed."""
     http_max_connections: int = Field(4096, ge=1)

@@ -1,6 +1,8 @@
-"""Abuse of the HTTP door through raw sockets on a real server: idle, half-sent and
-keep-alive connections are closed at their timeouts, the connection cap makes room for real
-clients, and a chunked body past the body limit is refused 413 as soon as it crosses it."""
+"""Abuse of the HTTP door through raw sockets on real servers: idle, half-sent and keep-alive
+connections are closed at their timeouts (3,500 of them at the default cap), a body left
+half-sent is cut at the body timeout, the connection cap makes room for real clients and
+answers 503 when every connection is busy, and a chunked body past the body limit is refused
+413 as soon as it crosses it."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from tests.serving import Server, running_server
 
 LIMIT = 1024 * 1024
 HEADER_TIMEOUT_S = 1.0
+BODY_TIMEOUT_S = 1.5
+CAP = 4
 GOOD = {"response": "<think>2+2</think>\\boxed{4}", "gold": "4"}
 
 
@@ -136,3 +140,77 @@ def test_a_chunked_body_past_the_limit_is_refused_413_at_once(guarded: Server, p
         assert sent < LIMIT + 32 * 1024 * 1024
         assert _closed_within(sock, 5)  # the rest is never read
     assert _served(guarded)
+
+
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The default connection cap (4096), short timeouts."""
+    with running_server(
+        tmp_path_factory.mktemp("crowded-http"),
+        http_header_timeout_s=str(HEADER_TIMEOUT_S),
+        http_body_timeout_s=str(BODY_TIMEOUT_S),
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def capped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running_server(
+        tmp_path_factory.mktemp("capped-http"),
+        http_max_connections=str(CAP),
+        http_body_timeout_s=str(BODY_TIMEOUT_S),
+    ) as server:
+        yield server
+
+
+def _half_sent_body(server: Server) -> socket.socket:
+    """A connection whose request has its headers and 10 of its 1,000 body bytes: busy."""
+    sock = _connect(server)
+    sock.sendall(
+        b"POST /v1/score HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+        b'content-length: 1000\r\n\r\n{"respons'
+    )
+    return sock
+
+
+def test_3500_idle_and_half_sent_connections_at_the_default_cap(crowded: Server) -> None:
+    sockets = []
+    try:
+        for i in range(3500):
+            sock = _connect(crowded)
+            sockets.append(sock)
+            if i % 2:
+                sock.sendall(b"GET /heal")
+        assert _served(crowded)  # while all 3,500 are held open
+        assert all(_closed_within(sock, HEADER_TIMEOUT_S + 5) for sock in sockets)
+    finally:
+        for sock in sockets:
+            sock.close()
+    assert _served(crowded)
+
+
+def test_a_body_left_half_sent_is_cut_at_the_body_timeout(crowded: Server) -> None:
+    with _half_sent_body(crowded) as sock:
+        started = time.monotonic()
+        assert _closed_within(sock, BODY_TIMEOUT_S + 3)
+        assert time.monotonic() - started >= BODY_TIMEOUT_S - 0.2  # not before its timeout
+    assert _served(crowded)
+
+
+def test_when_every_connection_is_busy_a_new_one_gets_503(capped: Server) -> None:
+    busy = [_half_sent_body(capped) for _ in range(CAP)]
+    try:
+        time.sleep(0.3)  # their headers are read: every place under the cap is busy
+        with _connect(capped) as sock:
+            reply = b""
+            while (more := sock.recv(65536)) and b"overloaded" not in reply:
+                reply += more
+            reply += more
+        assert reply.startswith(b"HTTP/1.1 503"), reply[:200]
+        assert b"retry-after: 1" in reply and b'"code": "overloaded"' in reply
+        # the stalled bodies are cut at their timeout, and the door serves again
+        assert all(_closed_within(sock, BODY_TIMEOUT_S + 3) for sock in busy)
+    finally:
+        for sock in busy:
+            sock.close()
+    assert _served(capped)
