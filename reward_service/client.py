@@ -8,12 +8,15 @@ The URL scheme picks the transport (``http://``, ``https://``, ``grpc://``). Lon
 in chunks of ``batch_size``. Transient failures (connection errors, ``overloaded``,
 ``shutting_down``, 502/503/504, gRPC UNAVAILABLE/RESOURCE_EXHAUSTED) are retried with
 exponential backoff; anything else raises :class:`ClientError` at once. ``timeout_s`` is the
-deadline of a whole call, sent to the server so its work stops there too.
+deadline of a whole call, sent to the server so its work stops there too. Concurrent small
+calls on one client (per-sample trainers) are gathered into batch calls
+(:mod:`reward_service.client_gather`; ``gather=False`` sends each on its own).
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import random
 import threading
@@ -26,6 +29,7 @@ from urllib.parse import urlsplit
 import grpc
 import httpx
 
+from reward_service.client_gather import CallGatherer
 from reward_service.errors import ERRORS, ErrorCode
 from reward_service.frontends import grpc_convert
 from reward_service.frontends.grpc_gen.reward.v1 import reward_pb2, reward_pb2_grpc
@@ -147,11 +151,13 @@ class AsyncRewardClient:
         retries: int = 4,
         backoff_s: float = 0.5,
         max_concurrency: int = 256,
+        gather: bool = True,
     ) -> None:
-        """``max_concurrency``: chunks in flight at once from this client. Per-sample callers
-        (verl's reward loop, slime) each send one chunk, so it must be well above the
-        trainer's concurrency or calls queue here while their deadlines run; the server
-        refuses what it cannot take (``overloaded``, retried)."""
+        """``max_concurrency``: chunks in flight at once from this client; it must be well
+        above a per-sample trainer's concurrency or calls queue here while their deadlines
+        run; the server refuses what it cannot take (``overloaded``, retried). ``gather``:
+        calls smaller than ``batch_size`` made concurrently on this client's loop are sent
+        together as batch calls, each keeping its own results, errors and deadline."""
         scheme = urlsplit(url).scheme
         if scheme not in TRANSPORTS:
             raise ValueError(f"unsupported URL scheme {scheme!r}; use one of {sorted(TRANSPORTS)}")
@@ -161,6 +167,7 @@ class AsyncRewardClient:
         self.retries = retries
         self.backoff_s = backoff_s
         self._concurrency = asyncio.Semaphore(max_concurrency)
+        self._gatherer = CallGatherer(self._send, batch_size) if gather else None
 
     async def score(self, request: ScoreRequest, *, timeout_s: float | None = None) -> ScoreResult:
         return (await self.score_batch([request], timeout_s=timeout_s))[0]
@@ -171,6 +178,13 @@ class AsyncRewardClient:
         """One result per request, in order. Raises :class:`ClientError` when the service
         refuses the call or stays unreachable past the retries or the deadline."""
         deadline = time.monotonic() + (timeout_s or self.timeout_s)
+        if self._gatherer is not None and len(requests) < self.batch_size:
+            try:
+                return await self._gatherer.call(requests, deadline)
+            except TimeoutError:
+                raise ClientError(
+                    "deadline_exceeded", "client deadline passed", retryable=False
+                ) from None
         chunks = [
             requests[i : i + self.batch_size] for i in range(0, len(requests), self.batch_size)
         ]
@@ -195,6 +209,8 @@ class AsyncRewardClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def aclose(self) -> None:
+        if self._gatherer is not None:
+            await self._gatherer.aclose()
         await self._transport.aclose()
 
     async def __aenter__(self) -> Self:
@@ -232,7 +248,10 @@ class RewardClient:
         if os.getpid() != self._pid:
             # a fork() copied this client without its loop thread (threads do not survive a
             # fork) and with the parent's sockets: waiting on it would hang forever, so the
-            # child starts its own (verl's prime manager forks worker processes)
+            # child starts its own (verl's prime manager forks worker processes). What the
+            # child inherited belongs to the parent's threads (gRPC's, the old loop's): the
+            # collector must never finalise it here, where that segfaults, so it is frozen
+            gc.freeze()
             self._start()
         return self._submit(call(self._client))
 
