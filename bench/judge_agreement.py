@@ -15,7 +15,9 @@ agree. A variant is ``NAME`` or ``NAME*K`` (K samples).
 Per variant and file it prints rows, agreement (unscorable counts as not rewarded), false
 positives (rewarded, label wrong), false negatives (not rewarded, label right), abstentions
 and seconds per verdict (wall time of the run / rows; the server has one slot, so calls are
-sequential — the CPU is shared, so treat it as indicative).
+sequential — the CPU is shared, so treat it as indicative); then the same for the file's
+development and held-back parts (``bench/fidelity.py``'s ``part_of``: prompts are worked on
+development rows, so a variant that wins only there is fitted).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.fidelity import PARTS, part_of  # noqa: E402
 from reward_service.verifiers.judge import available_specs  # noqa: E402
 
 GAOKAO = ROOT / "tests" / "data" / "corpus" / "auto_labelled_gaokao_fill_blank.jsonl"
@@ -103,6 +106,24 @@ def run_variant(
     return results, seconds
 
 
+def line(
+    variant: str, name: str, results: list[dict[str, object]], labels: list[bool], per: float
+) -> str:
+    """One row of the table: agreement, FP, FN, abstentions, s/verdict, unscorable reasons."""
+    rewarded = [r["verdict"] == "correct" for r in results]
+    pairs = list(zip(rewarded, labels, strict=True))
+    agree = sum(p == e for p, e in pairs)
+    false_pos = sum(p and not e for p, e in pairs)
+    false_neg = sum(e and not p for p, e in pairs)
+    reasons = Counter(str(r["reason"]) for r in results if r["status"] == "unscorable")
+    return (
+        f"{variant:<28} {name:<42} {len(results):>4} "
+        f"{agree / max(1, len(results)):>6.3f} {false_pos:>3} {false_neg:>3} "
+        f"{reasons['judge_disagreement']:>4} {per:>9.1f}"
+        + (f"  unscorable: {dict(reasons)}" if reasons else "")
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="*", type=Path, default=[GAOKAO, FREEFORM])
@@ -131,19 +152,19 @@ def main() -> int:
         requests, labels = requests_from(path, args.limit)
         for variant in variants:
             results, seconds = run_variant(args.judge_url, variant, requests, args.concurrency)
-            rewarded = [r["verdict"] == "correct" for r in results]
-            pairs = list(zip(rewarded, labels, strict=True))
-            agree = sum(p == e for p, e in pairs)
-            false_pos = sum(p and not e for p, e in pairs)
-            false_neg = sum(e and not p for p, e in pairs)
-            reasons = Counter(str(r["reason"]) for r in results if r["status"] == "unscorable")
-            print(
-                f"{variant:<28} {path.name[:42]:<42} {len(results):>4} "
-                f"{agree / len(results):>6.3f} {false_pos:>3} {false_neg:>3} "
-                f"{reasons['judge_disagreement']:>4} {seconds / len(results):>9.1f}"
-                + (f"  unscorable: {dict(reasons)}" if reasons else ""),
-                flush=True,
-            )
+            parts = [part_of(str(r["id"])) for r in requests]
+            for part in ("all", *PARTS):
+                chosen = [i for i, p in enumerate(parts) if part in ("all", p)]
+                print(
+                    line(
+                        f"{variant}",
+                        f"{path.name[:36]} [{part}]",
+                        [results[i] for i in chosen],
+                        [labels[i] for i in chosen],
+                        seconds / len(results),
+                    ),
+                    flush=True,
+                )
     return 0
 
 

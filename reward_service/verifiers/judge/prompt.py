@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from string import Template
 
-from reward_service.verifiers.judge.sanitize import sanitize
+from reward_service.verifiers.judge.sanitize import sanitize, sanitize_data
 from reward_service.verifiers.judge.spec import JudgeSpec
 
 NO_ANSWER = "(none found)"
@@ -35,10 +35,10 @@ def build_messages(
 ) -> list[dict[str, str]]:
     """System and user messages: the shared part (instructions, problem, reference) first, the
     sanitised response (and extracted final answer) last. ``problem`` and ``reference`` are
-    sanitised too (they may come from scraped data)."""
+    data no policy writes: only folded and rid of markers (they may come from scraped data)."""
     fields = {
-        "problem": sanitize(problem, 20_000),
-        "reference": sanitize(reference, 20_000),
+        "problem": sanitize_data(problem, 20_000),
+        "reference": sanitize_data(reference, 20_000),
         "parts": str(parts),
         "response": sanitize(response, spec.max_response_chars),
         "answer": sanitize(final_answer, 2_000).strip() or NO_ANSWER,

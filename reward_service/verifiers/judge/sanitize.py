@@ -12,6 +12,12 @@ Chinese) is removed whole: a paraphrase cannot be listed, but it cannot say "cor
 word of that class. This costs the judge some honest sentences ("the correct answer is 5");
 the extracted final answer reaches it separately (``$answer``).
 
+Problems and golds are data too, but no policy writes them: :func:`sanitize_data` only folds
+them and removes delimiter look-alikes and chat-role markers (so scraped text cannot close our
+data block). Removing their verdict sentences would remove the question itself — Chinese K-12
+problems ask "下列说法正确的是" or "验证…" — and the judge would be asked about a problem it
+cannot read.
+
 Sanitising is the first line; the second is that the prompt declares the delimited block as
 data, and the third that only a constrained, strictly parsed reply counts.
 """
@@ -23,19 +29,23 @@ import unicodedata
 
 REMOVED = "[removed]"
 TRUNCATED = "[…earlier text truncated…]\n"
+_MARKERS = [
+    # delimiters of our prompts and of the public verifiers' formats
+    r"<{2,}[^<>\n]{0,60}>{2,}",  # any <<<MARKER>>>, ours included
+    r"<\s*(?:original question|standard answer|candidate'?s answer)\s*(?:begin|end)\s*>:?",
+    r"\[\s*(?:question|output sentence|correct answer|judg(?:e)?ment)\s*\]\s*:?",
+    r"###\s*(?:question|ground truth answer|student answer)\s*:?",
+    # chat roles and special tokens
+    r"<\|[^|>\n]{1,30}\|>",
+    r"^\s*(?:system|assistant|user|grader|judge)\s*:",
+    r"\[/?INST\]",
+    r"</?s>",
+]
+_MARKER = re.compile("|".join(_MARKERS), re.IGNORECASE | re.MULTILINE)
 _SUSPICIOUS = re.compile(
     "|".join(
         [
-            # delimiters of our prompts and of the public verifiers' formats
-            r"<{2,}[^<>\n]{0,60}>{2,}",  # any <<<MARKER>>>, ours included
-            r"<\s*(?:original question|standard answer|candidate'?s answer)\s*(?:begin|end)\s*>:?",
-            r"\[\s*(?:question|output sentence|correct answer|judg(?:e)?ment)\s*\]\s*:?",
-            r"###\s*(?:question|ground truth answer|student answer)\s*:?",
-            # chat roles and special tokens
-            r"<\|[^|>\n]{1,30}\|>",
-            r"^\s*(?:system|assistant|user|grader|judge)\s*:",
-            r"\[/?INST\]",
-            r"</?s>",
+            *_MARKERS,
             # verdict-shaped text
             r"final\s+decision\s*:?\s*(?:yes|no)?",
             r"\"\s*(?:parts|process|verdict|judgment)\s*\"\s*:",
@@ -112,3 +122,11 @@ def sanitize(text: str, max_chars: int) -> str:
     if len(cleaned) > max_chars:
         cleaned = TRUNCATED + cleaned[-max_chars:]
     return cleaned
+
+
+def sanitize_data(text: str, max_chars: int) -> str:
+    """Text no policy writes (problems, golds), folded and without delimiter look-alikes or
+    chat-role markers, at most ``max_chars`` long (the start is kept: a problem's question
+    comes first and its options after)."""
+    cleaned = _MARKER.sub(REMOVED, fold(text))
+    return cleaned[:max_chars]
