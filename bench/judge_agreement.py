@@ -152,6 +152,9 @@ def main() -> int:
         requests, labels = requests_from(path, args.limit)
         for variant in variants:
             results, seconds = run_variant(args.judge_url, variant, requests, args.concurrency)
+            if all(r.get("reason") == "judge_unavailable" for r in results):
+                # a dead judge server scores nothing: no agreement figure to print
+                raise SystemExit(f"{variant}: the judge was unavailable for every row")
             parts = [part_of(str(r["id"])) for r in requests]
             for part in ("all", *PARTS):
                 chosen = [i for i, p in enumerate(parts) if part in ("all", p)]
