@@ -25,13 +25,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from reward_service import __version__
 from reward_service.blame import blame_for
@@ -43,6 +42,7 @@ from reward_service.errors import ErrorCode, ServiceError
 from reward_service.format_alarm import FormatAlarm
 from reward_service.inflight import InFlight
 from reward_service.metrics import Metrics
+from reward_service.pipeline.filter_pool import FilterPool
 from reward_service.pipeline.prepare import (
     JudgeWork,
     Pair,
@@ -129,6 +129,7 @@ class RewardService:
         self._inflight = InFlight(self.metrics.work_started, self.metrics.work_shared)
         self._coalescer = Coalescer(settings.coalesce, self._score_calls, self.metrics)
         self._fast_path = FastPath(s.float_rounding) if s.fast_path else None
+        self._filters = FilterPool(settings.filter_processes, settings.repetition)
         self.in_flight = 0
         self.drain = Drain()
 
@@ -296,20 +297,25 @@ class RewardService:
 
     async def _filter(self, batch: _Batch) -> None:
         """The filters for what the lookup did not answer, off the event loop (CPU-bound:
-        zlib and the unit-run scan over long responses), so health checks and other calls
-        stay responsive while a big batch is filtered; fills in ``batch.staged``."""
+        zlib and the unit-run scan over long responses) and over the filter processes
+        (``pipeline/filter_pool.py``), so health checks and other calls stay responsive while
+        a big batch is filtered; fills in ``batch.staged``."""
+        planner = self._planner
         todo = [i for i, record in enumerate(batch.records) if record is None]
+        inputs = {
+            i: item
+            for i in todo
+            if (item := planner.filter_input(batch.requests[i], batch.plans[i])) is not None
+        }
         with self.metrics.stage_seconds.labels("filter").time():
-            # split over threads: zlib releases the GIL, so the cores share the filtering
-            parts = await asyncio.gather(
-                *(
-                    asyncio.to_thread(self._settle_all, chunk)
-                    for chunk in _split(
-                        [(batch.requests[i], batch.plans[i]) for i in todo], _FILTER_THREADS
-                    )
-                )
-            )
-        batch.staged.update(zip(todo, (s for part in parts for s in part), strict=True))
+            verdicts = await self._filters.verdicts(list(inputs.values()))
+        found = dict(zip(inputs, verdicts, strict=True))
+        for i in todo:
+            plan = batch.plans[i]
+            if i in found:
+                batch.staged[i] = planner.settled(batch.requests[i], plan, found[i])
+            else:
+                batch.staged[i] = plan.outcome
 
     def _join(
         self, batch: _Batch, span: range, judge_deadline: float
@@ -518,9 +524,6 @@ class RewardService:
             return True
         return isinstance(work, SymbolicWork | JudgeWork) and work.key in batch.known
 
-    def _settle_all(self, planned: list[tuple[ScoreRequest, Plan]]) -> list[Stage]:
-        return [self._planner.settle(request, plan) for request, plan in planned]
-
     def _result(
         self, request: ScoreRequest, record: ResultRecord, cached: bool, elapsed_ms: float
     ) -> ScoreResult:
@@ -555,13 +558,16 @@ class RewardService:
         )
 
     def close(self) -> None:
-        """Stop the verifier workers (the in-process cache needs nothing more)."""
+        """Stop the verifier workers and the filter processes (the in-process cache needs
+        nothing more)."""
         self.verifier.close()
+        self._filters.close()
 
     async def aclose(self) -> None:
         """Stop the workers and close the cache's and the judge's connections."""
         await self._coalescer.join()
         self.verifier.close()
+        self._filters.close()
         await self.cache.aclose()
         if self.judge is not None:
             await self.judge.aclose()
@@ -569,9 +575,6 @@ class RewardService:
 
 Scorer = Callable[[Sequence[ScoreRequest], float | None], Awaitable[list[ScoreResult]]]
 """Scores a batch under a deadline in seconds (None: the default), like ``score_batch``."""
-
-_FILTER_THREADS = max(1, os.cpu_count() or 1)
-T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -599,12 +602,6 @@ def _spans(calls: Sequence[Call]) -> Iterator[range]:
     for call in calls:
         yield range(start, start + len(call.requests))
         start += len(call.requests)
-
-
-def _split(items: list[T], parts: int) -> list[list[T]]:
-    """``items`` in at most ``parts`` contiguous, nearly equal pieces (order kept)."""
-    size = -(-len(items) // parts) or 1
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _filled(records: list[ResultRecord | None]) -> list[ResultRecord]:

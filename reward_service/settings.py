@@ -166,6 +166,10 @@ class Settings(BaseSettings):
     """An extracted final answer longer than this is ``unscorable/too_large``."""
     max_candidates: int = Field(8, ge=1)
     """More distinct boxed answers than this in one answer span is hedging, without checking."""
+    filter_processes: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0)
+    """Processes running the filters (format tags, repetition) of big batches, so filtering
+    uses every core and leaves the event loop free (``pipeline/filter_pool.py``); 0: threads
+    in the service process. Default: one per CPU."""
     judge: JudgeSettings = JudgeSettings()
     routing_rules: dict[str, Literal["symbolic", "judge"]] = Field(default_factory=dict)
     """``data_source`` glob pattern → ``symbolic`` | ``judge``; the first matching pattern wins."""
