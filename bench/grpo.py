@@ -236,7 +236,7 @@ def main() -> int:
         print(
             f"judge calls ({name}, cold + warm): {calls} for {n - len(symbolic)} judge-routed "
             f"responses, {distinct_judged} distinct (problem, answer) pairs; "
-            f"{calls / n:.3f} per response, 0 for symbolic and filtered"
+            f"{calls / n:.3f} per response"
         )
     ratios = {name: per_response * n / cold_s for name, (cold_s, *_) in figures.items()}
     print(

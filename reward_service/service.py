@@ -9,10 +9,13 @@ micro-batch:
    key and, from its answer span, the work it needs and that work's answer-level key;
 2. one cache lookup (one round trip) for all those keys: identical requests seen before are
    answered from their stored result;
-3. the filters (format tags, repetition) for the rest, off the event loop and over threads;
-4. the work the answer-level cache did not know: each distinct (gold, answer) comparison once
-   in the worker pool, each distinct judge question once — and work another call already has
-   in flight is awaited, not run again (``inflight.py``) — each call under its own deadline;
+3. at once, the work their plans name that the answer-level cache did not know: each
+   distinct (gold, answer) comparison once in the worker pool, each distinct judge question
+   once — and work another call already has in flight is awaited, not run again
+   (``inflight.py``) — each call under its own deadline;
+4. meanwhile the filters (format tags, repetition) for the requests the lookup did not
+   answer, off the event loop; a response they reject keeps its filter result, and the
+   decision of work started for it is cached at the answer level but not used;
 5. one cache store for everything decided; each call's results, with the reward from the
    reward table.
 """
@@ -22,13 +25,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from reward_service import __version__
 from reward_service.blame import blame_for
@@ -40,6 +42,7 @@ from reward_service.errors import ErrorCode, ServiceError
 from reward_service.format_alarm import FormatAlarm
 from reward_service.inflight import InFlight
 from reward_service.metrics import Metrics
+from reward_service.pipeline.filter_pool import FilterPool
 from reward_service.pipeline.prepare import (
     JudgeWork,
     Pair,
@@ -126,6 +129,7 @@ class RewardService:
         self._inflight = InFlight(self.metrics.work_started, self.metrics.work_shared)
         self._coalescer = Coalescer(settings.coalesce, self._score_calls, self.metrics)
         self._fast_path = FastPath(s.float_rounding) if s.fast_path else None
+        self._filters = FilterPool(settings.filter_processes, settings.repetition)
         self.in_flight = 0
         self.drain = Drain()
 
@@ -219,18 +223,21 @@ class RewardService:
 
     async def _score_calls(self, calls: Sequence[Call]) -> None:
         """Score one micro-batch (see ``coalesce.py``): one plan pass, cache lookup, filter
-        pass and cache store for all its calls. Each call waits for its own work until its own
-        deadline and is answered once the store is done or, at the latest, at its deadline."""
+        pass and cache store for all its calls. The work each plan names starts as soon as
+        the lookup is back, while the filters run. Each call waits for its own work until its
+        own deadline and is answered once the store is done or, at the latest, at its
+        deadline."""
         ticket = self._inflight.open()
         try:
-            batch = await self._prepare([r for call in calls for r in call.requests])
+            batch = await self._look_up([r for call in calls for r in call.requests])
             judge_deadline = max(call.deadline for call in calls)
             spans = list(_spans(calls))
             joined = [self._join(batch, span, judge_deadline) for span in spans]
         finally:
             self._inflight.close(ticket)
+        filtering = asyncio.ensure_future(self._filter(batch))
         settling = [
-            asyncio.ensure_future(self._settle_call(batch, span, work, call.deadline))
+            asyncio.ensure_future(self._settle_call(batch, span, work, call.deadline, filtering))
             for call, span, work in zip(calls, spans, joined, strict=True)
         ]
         stored = asyncio.Event()
@@ -259,8 +266,10 @@ class RewardService:
             stored.set()
             await asyncio.gather(*answering)
 
-    async def _prepare(self, requests: list[ScoreRequest]) -> _Batch:
-        """Plans, the one cache lookup, and the filters for what the lookup did not answer."""
+    async def _look_up(self, requests: list[ScoreRequest]) -> _Batch:
+        """Plans and the one cache lookup: the work the plans name for the requests the
+        lookup did not answer is ``planned``, and what the answer-level cache knows of it
+        ``known``."""
         stage = self.metrics.stage_seconds
         with stage.labels("plan").time():
             # hashing long responses is CPU work: off the loop, like the filters
@@ -276,31 +285,49 @@ class RewardService:
         records: list[ResultRecord | None] = [None] * len(requests)
         for (i, _), record in zip(keyed, found.results, strict=True):
             records[i] = record
-        todo = [i for i, record in enumerate(records) if record is None]
-        with stage.labels("filter").time():
-            # CPU-bound (zlib over long responses): off the event loop, so health checks and
-            # other calls stay responsive while a big batch is filtered, and split over
-            # threads — zlib releases the GIL, so the cores share the filtering.
-            parts = await asyncio.gather(
-                *(
-                    asyncio.to_thread(self._settle_all, chunk)
-                    for chunk in _split([(requests[i], plans[i]) for i in todo], _FILTER_THREADS)
-                )
-            )
-        staged = dict(zip(todo, (s for part in parts for s in part), strict=True))
-        work = {s.key: s for s in staged.values() if isinstance(s, SymbolicWork | JudgeWork)}
-        return _Batch(plans, records, staged, found.decisions(work))
+        planned = {
+            i: plan.outcome
+            for i, (plan, record) in enumerate(zip(plans, records, strict=True))
+            if record is None
+            and plan.layout is not None
+            and isinstance(plan.outcome, SymbolicWork | JudgeWork)
+        }
+        work = {w.key: w for w in planned.values()}
+        return _Batch(requests, plans, records, planned, found.decisions(work))
+
+    async def _filter(self, batch: _Batch) -> None:
+        """The filters for what the lookup did not answer, off the event loop (CPU-bound:
+        zlib and the unit-run scan over long responses) and over the filter processes
+        (``pipeline/filter_pool.py``), so health checks and other calls stay responsive while
+        a big batch is filtered; fills in ``batch.staged``."""
+        planner = self._planner
+        todo = [i for i, record in enumerate(batch.records) if record is None]
+        inputs = {
+            i: item
+            for i in todo
+            if (item := planner.filter_input(batch.requests[i], batch.plans[i])) is not None
+        }
+        with self.metrics.stage_seconds.labels("filter").time():
+            verdicts = await self._filters.verdicts(list(inputs.values()))
+        found = dict(zip(inputs, verdicts, strict=True))
+        for i in todo:
+            plan = batch.plans[i]
+            if i in found:
+                batch.staged[i] = planner.settled(batch.requests[i], plan, found[i])
+            else:
+                batch.staged[i] = plan.outcome
 
     def _join(
         self, batch: _Batch, span: range, judge_deadline: float
     ) -> dict[Hashable, asyncio.Future[Any]]:
-        """Join (or start) the work that one call's requests need and the cache did not know:
+        """Join (or start) the work that one call's plans name and the cache did not know:
         each distinct comparison, each distinct judge question; identical text and
-        quarantined comparisons need no worker."""
+        quarantined comparisons need no worker. Started before the filters are done, so a
+        response they reject may have started work: its decision is cached, not used."""
         joined: dict[Hashable, asyncio.Future[Any]] = {}
         for i in span:
-            work = batch.staged.get(i)
-            if not isinstance(work, SymbolicWork | JudgeWork) or work.key in batch.known:
+            work = batch.planned.get(i)
+            if work is None or work.key in batch.known:
                 continue
             if isinstance(work, JudgeWork):
                 if self.judge is not None and work.key not in joined:
@@ -332,13 +359,16 @@ class RewardService:
         span: range,
         joined: dict[Hashable, asyncio.Future[Any]],
         deadline: float,
+        filtering: asyncio.Future[None],
     ) -> dict[str, Decision]:
-        """Wait for one call's work until its deadline or the drain's cut-off; fill in its
-        records and return the decisions it made (work still running then is undecided:
-        timeout, or shutdown)."""
+        """Wait for the filters, then for one call's work until its deadline or the drain's
+        cut-off; fill in its records and return the decisions it made, for the work of
+        filtered responses too (work still running then is undecided: timeout, or
+        shutdown)."""
         done: dict[Hashable, Any] = {}
         cut = False
         try:
+            await asyncio.shield(filtering)  # shared by the micro-batch's calls
             if joined:
                 await self._wait_for_work(joined.values(), deadline)
             cut = self.drain.cut
@@ -349,9 +379,9 @@ class RewardService:
         decisions = dict(batch.known)
         fresh: dict[str, Decision] = {}
         for i in span:
-            work = batch.staged.get(i)
-            if isinstance(work, SymbolicWork | JudgeWork) and work.key not in decisions:
-                fresh[work.key] = decisions[work.key] = self._decision(work, done, cut)
+            planned = batch.planned.get(i)
+            if planned is not None and planned.key not in decisions:
+                fresh[planned.key] = decisions[planned.key] = self._decision(planned, done, cut)
         for i in span:
             work = batch.staged.get(i)
             if isinstance(work, SymbolicWork) and (judged := cascaded(work, decisions)):
@@ -494,9 +524,6 @@ class RewardService:
             return True
         return isinstance(work, SymbolicWork | JudgeWork) and work.key in batch.known
 
-    def _settle_all(self, planned: list[tuple[ScoreRequest, Plan]]) -> list[Stage]:
-        return [self._planner.settle(request, plan) for request, plan in planned]
-
     def _result(
         self, request: ScoreRequest, record: ResultRecord, cached: bool, elapsed_ms: float
     ) -> ScoreResult:
@@ -531,13 +558,16 @@ class RewardService:
         )
 
     def close(self) -> None:
-        """Stop the verifier workers (the in-process cache needs nothing more)."""
+        """Stop the verifier workers and the filter processes (the in-process cache needs
+        nothing more)."""
         self.verifier.close()
+        self._filters.close()
 
     async def aclose(self) -> None:
         """Stop the workers and close the cache's and the judge's connections."""
         await self._coalescer.join()
         self.verifier.close()
+        self._filters.close()
         await self.cache.aclose()
         if self.judge is not None:
             await self.judge.aclose()
@@ -546,21 +576,22 @@ class RewardService:
 Scorer = Callable[[Sequence[ScoreRequest], float | None], Awaitable[list[ScoreResult]]]
 """Scores a batch under a deadline in seconds (None: the default), like ``score_batch``."""
 
-_FILTER_THREADS = max(1, os.cpu_count() or 1)
-T = TypeVar("T")
-
 
 @dataclass(slots=True)
 class _Batch:
-    """A micro-batch after its plan, cache lookup and filters."""
+    """A micro-batch after its plan and cache lookup, then its filters."""
 
+    requests: list[ScoreRequest]
     plans: list[Plan]
     records: list[ResultRecord | None]
     """Per request: its cached record, else (once its call is settled) what was decided."""
-    staged: dict[int, Stage]
-    """The requests the cache did not answer (by index), after the filters."""
+    planned: dict[int, SymbolicWork | JudgeWork]
+    """The work the plans name for the requests the cache did not answer (by index), whether
+    or not the filters pass them."""
     known: dict[str, Decision]
-    """Decisions of their work that the answer-level cache held."""
+    """Decisions of that work that the answer-level cache held."""
+    staged: dict[int, Stage] = field(default_factory=dict)
+    """The requests the cache did not answer (by index), after the filters."""
     cascaded: dict[int, JudgeWork] = field(default_factory=dict)
     """The requests whose symbolic work the judge decides instead (``pipeline/cascade.py``)."""
 
@@ -571,12 +602,6 @@ def _spans(calls: Sequence[Call]) -> Iterator[range]:
     for call in calls:
         yield range(start, start + len(call.requests))
         start += len(call.requests)
-
-
-def _split(items: list[T], parts: int) -> list[list[T]]:
-    """``items`` in at most ``parts`` contiguous, nearly equal pieces (order kept)."""
-    size = -(-len(items) // parts) or 1
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _filled(records: list[ResultRecord | None]) -> list[ResultRecord]:

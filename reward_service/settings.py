@@ -114,8 +114,10 @@ class JudgeSettings(BaseModel):
     specs_dir: Path | None = None
     """A directory of your own ``*.toml`` specs, added to the built-in ones (a spec of the
     same name replaces the built-in)."""
-    concurrency: int = Field(64, ge=1)
-    """Judge calls in flight at once."""
+    concurrency: int = Field(256, ge=1)
+    """Judge calls in flight at once, each on a connection of its own (the pool holds at most
+    this many, kept alive between calls): a vLLM server batches hundreds of requests, and a
+    GRPO step asks a few hundred distinct questions at once. Lower it for a smaller server."""
     timeout_s: float = Field(60.0, gt=0)
     """Deadline of one judge call (the request's own deadline may be shorter)."""
     retries: int = Field(2, ge=0)
@@ -166,6 +168,10 @@ class Settings(BaseSettings):
     """An extracted final answer longer than this is ``unscorable/too_large``."""
     max_candidates: int = Field(8, ge=1)
     """More distinct boxed answers than this in one answer span is hedging, without checking."""
+    filter_processes: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0)
+    """Processes running the filters (format tags, repetition) of big batches, so filtering
+    uses every core and leaves the event loop free (``pipeline/filter_pool.py``); 0: threads
+    in the service process. Default: one per CPU."""
     judge: JudgeSettings = JudgeSettings()
     routing_rules: dict[str, Literal["symbolic", "judge"]] = Field(default_factory=dict)
     """``data_source`` glob pattern → ``symbolic`` | ``judge``; the first matching pattern wins."""

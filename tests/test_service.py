@@ -338,6 +338,28 @@ def test_identical_work_in_a_batch_is_done_once_and_then_cached() -> None:
         svc.close()
 
 
+def test_a_filtered_response_keeps_its_filter_result_and_its_answer_is_cached() -> None:
+    """Comparisons start before the filters are done: a response they reject is filtered
+    whatever its comparison says, and the comparison's decision is cached at the answer
+    level, so a later response with the same answer span needs no worker."""
+    svc = RewardService(every_comparison_in_a_worker())
+    counter = CountingVerifierCalls(svc)
+    try:
+        looped = r1("\\boxed{\\frac{1}{2}}", "I keep checking it again and again. " * 400)
+        (filtered,) = run(svc.score_batch([ScoreRequest(id=1, response=looped, gold="0.5")]))
+        assert (filtered.status, filtered.reason) == (
+            Status.FILTERED,
+            Reason.REPETITION_THINKING,
+        )
+        assert filtered.verdict is None
+        clean = r1("\\boxed{\\frac{1}{2}}", "Half of it.")
+        (scored,) = run(svc.score_batch([ScoreRequest(id=2, response=clean, gold="0.5")]))
+        assert (scored.verdict, scored.cached) == (Verdict.CORRECT, True)
+        assert counter.calls == 1
+    finally:
+        svc.close()
+
+
 def test_plain_numerals_are_settled_without_a_worker() -> None:
     # a generous deadline: the one worker comparison is the point, not its speed
     svc = RewardService(make_settings(symbolic=SymbolicSettings(workers=2, task_timeout_s=30)))

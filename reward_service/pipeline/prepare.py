@@ -41,13 +41,14 @@ from reward_service.pipeline.normalize import canonical_answer, is_prose
 from reward_service.pipeline.repetition import is_repetitive
 from reward_service.pipeline.routing import RouteDecision, decide_route
 from reward_service.pipeline.spans import Layout, check_tags, locate_spans, opened_in_prompt
-from reward_service.settings import Settings
+from reward_service.settings import RepetitionSettings, Settings
 from reward_service.types import (
     GoldParts,
     Reason,
     Route,
     ScoreRequest,
     Status,
+    Template,
     Verdict,
     gold_identity,
 )
@@ -134,6 +135,33 @@ class Plan:
     """Where the spans are, for the filters; None when the plan alone decided."""
 
 
+class FilterInput(NamedTuple):
+    """What the filters read of one response (plain values: it may go to another process)."""
+
+    response: str
+    template: Template
+    think_in_prompt: bool
+    thinking: slice
+    """Where the thinking span is in ``response``."""
+
+
+FilterVerdict = Reason | None | Exception
+"""The filters' reason for rejecting a response, None when they pass it, or the exception a
+filter raised on it."""
+
+
+def filter_verdict(item: FilterInput, repetition: RepetitionSettings) -> FilterVerdict:
+    """The format filter's tag counts, then the repetition filter on the thinking span."""
+    try:
+        reason = check_tags(item.response, item.template, item.think_in_prompt)
+        if reason is None and is_repetitive(item.response[item.thinking], repetition):
+            reason = Reason.REPETITION_THINKING
+    except Exception as error:
+        log.exception("filter failed")
+        return error
+    return reason
+
+
 @dataclass(slots=True)
 class _Shared:
     """What the requests of one batch share, worked out once per distinct input."""
@@ -171,16 +199,23 @@ class Planner:
                 plans.append(Plan(None, _internal_error(request, error)))
         return plans
 
-    def settle(self, request: ScoreRequest, plan: Plan) -> Stage:
-        """The decision for a planned request: the filters' when they reject it, else the
-        plan's. A bug in a stage costs its own request (``unscorable/internal_error``), never
-        the batch."""
+    def filter_input(self, request: ScoreRequest, plan: Plan) -> FilterInput | None:
+        """What the filters read of a planned request; None when its plan alone decided."""
         if plan.layout is None:
-            return plan.outcome
-        try:
-            return self._filtered(request, plan.layout) or plan.outcome
-        except Exception as error:
-            return _internal_error(request, error)
+            return None
+        in_prompt = opened_in_prompt(request.response, request.think_in_prompt)
+        return FilterInput(request.response, request.template, in_prompt, plan.layout.thinking)
+
+    def settled(self, request: ScoreRequest, plan: Plan, verdict: FilterVerdict) -> Stage:
+        """The decision for a planned request given the filters' ``verdict`` on its
+        :meth:`filter_input`: theirs when they reject it, else the plan's. A bug in a filter
+        (an exception as the verdict) costs its own request (``unscorable/internal_error``),
+        never the batch."""
+        if isinstance(verdict, Exception):
+            return _internal_error(request, verdict)
+        if verdict is not None:
+            return Prepared(Status.FILTERED, verdict)
+        return plan.outcome
 
     def _plan(self, request: ScoreRequest, shared: _Shared) -> Plan:
         settings = self.settings
@@ -211,17 +246,6 @@ class Planner:
         except Exception as error:
             outcome = _internal_error(request, error)
         return Plan(key, outcome, layout)
-
-    def _filtered(self, request: ScoreRequest, layout: Layout) -> Prepared | None:
-        """The format filter's tag counts, then the repetition filter on the thinking span;
-        None when they pass."""
-        in_prompt = opened_in_prompt(request.response, request.think_in_prompt)
-        reason = check_tags(request.response, request.template, in_prompt)
-        if reason is not None:
-            return Prepared(Status.FILTERED, reason)
-        if is_repetitive(request.response[layout.thinking], self.settings.repetition):
-            return Prepared(Status.FILTERED, Reason.REPETITION_THINKING)
-        return None
 
     def _outcome(self, request: ScoreRequest, layout: Layout, shared: _Shared) -> Stage:
         """The decision for a response the filters pass: once per distinct gold, data source,

@@ -258,7 +258,17 @@ class JudgeClient:
             for stale in [other for other in self._per_loop if other.is_closed()]:
                 del self._per_loop[stale]
             found = self._per_loop[loop] = (
-                httpx.AsyncClient(base_url=self._base_url, headers=self._headers, timeout=None),
+                httpx.AsyncClient(
+                    base_url=self._base_url,
+                    headers=self._headers,
+                    timeout=None,
+                    # one connection per call in flight: httpx's default pool (100, 20 kept
+                    # alive) would queue calls past it and reconnect for most of them
+                    limits=httpx.Limits(
+                        max_connections=self._concurrency,
+                        max_keepalive_connections=self._concurrency,
+                    ),
+                ),
                 asyncio.Semaphore(self._concurrency),
             )
         return found
