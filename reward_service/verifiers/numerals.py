@@ -13,6 +13,11 @@ _COMMA_GROUPED = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _DECIMAL_COMMA = re.compile(r"-?\d+,\d\d")
 
 
+def is_comma_numeral(text: str) -> bool:
+    """Whether ``text`` may be one number with a comma in it (``10,455``, ``2,74``)."""
+    return bool(_COMMA_GROUPED.fullmatch(text) or _DECIMAL_COMMA.fullmatch(text))
+
+
 def _numeral_value(text: str) -> str | None:
     """``text`` as a plain decimal numeral, reading a comma as digit grouping ("10,455") or
     as a decimal comma ("1000,99", "2,74"); None for anything else."""
