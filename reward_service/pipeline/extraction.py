@@ -468,7 +468,6 @@ def _bare(text: str) -> Extraction | None:
 
 
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
-_SEPARATORS = (";", ",")
 
 
 def split_list(answer: str, separator: str) -> list[str]:
@@ -487,13 +486,3 @@ def split_list(answer: str, separator: str) -> list[str]:
             start = index + 1
     pieces.append(answer[start:])
     return pieces
-
-
-def split_parts(answer: str, count: int) -> tuple[str, ...] | None:
-    """Split one answer into ``count`` blanks at top-level ``;`` (else ``,``) separators, or
-    None when it does not have exactly that many."""
-    for separator in _SEPARATORS:
-        canonical = tuple(canonical_answer(p) for p in split_list(answer, separator))
-        if len(canonical) == count and all(canonical):
-            return canonical
-    return None

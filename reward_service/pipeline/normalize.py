@@ -8,6 +8,7 @@ import re
 from latex2sympy2_extended.math_normalization import units_regex as UNITS_AT_END
 
 from reward_service.pipeline.characters import fold
+from reward_service.pipeline.units import without_unit
 
 # Full-width ASCII (U+FF01-U+FF5E) maps to ASCII; plus the ideographic space and the Unicode
 # math symbols models write instead of LaTeX.
@@ -246,6 +247,7 @@ def _canonical_pass(text: str) -> str:
         bare = UNITS_AT_END.sub(r"\1", UNITS_AT_END.sub(r"\1", text).rstrip()).rstrip()
         if _LONE_NUMBER.fullmatch(bare):
             text = bare
+    text = without_unit(text)
     text = _LEADING_POINT.sub("0.", text)
     if _MATH_LIST.fullmatch(text):
         text = ", ".join(piece.strip() for piece in re.findall(_MATH_PIECE, text))
@@ -274,9 +276,10 @@ QUALIFIER = re.compile(
     r"\b(?:not|no|never|cannot|wrong|incorrect|false|except|excluding|other|neither|nor|or|"
     r"either|maybe|perhaps|possibly|probably|might|unless|if|impossible|fails?|failed|unsure|"
     r"guess|doubt|squared|cubed|plus|minus|times|half|twice|double|triple|root|power|"
-    r"approximately|about|around)\b|n't|不|非|没|无|错|或|可能|如果|假设|猜|大约",
+    r"approximately|about|around)\b|n't|不(?!同)|非|没|无|错|或|可能|如果|假设|猜|大约",
     re.IGNORECASE,
 )
+"""Words that qualify or negate a value; "不同" (different) is no negation."""
 _CONNECTOR_WORD = re.compile(r"\b(?:and|or)\b", re.IGNORECASE)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATEX_TEXT = re.compile(r"\\(?:text|mathrm|textbf|mbox)\s*\{[^{}]*\}")

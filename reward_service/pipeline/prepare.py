@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from reward_service.cache.keys import RequestKeys, judge_key, symbolic_key
+from reward_service.pipeline.blanks import numbered_blanks, ordered_blanks, says_order, split_parts
 from reward_service.pipeline.cascade import (
     cascade_route,
     cascades_after,
@@ -35,7 +36,6 @@ from reward_service.pipeline.extraction import (
     list_answer,
     listed_boxes,
     split_list,
-    split_parts,
 )
 from reward_service.pipeline.normalize import canonical_answer, is_prose
 from reward_service.pipeline.repetition import is_repetitive
@@ -326,7 +326,7 @@ class Planner:
                     detail="judge-routed request and no judge is configured",
                 )
             return _judge_work(request, answer, shown_thinking, route, extraction, self._judge)
-        return self._symbolic_work(golds, route, extraction)
+        return self._symbolic_work(golds, route, extraction, says_order(request.problem))
 
     def _judge_work(
         self,
@@ -346,7 +346,10 @@ class Planner:
         golds: Golds,
         route: RouteDecision,
         extraction: Extraction | None,
+        in_order: bool = False,
     ) -> Prepared | SymbolicWork:
+        """``in_order``: the problem asks for its answers in order, so a comma list in the
+        gold is ordered too."""
         settings = self.settings
 
         def scored_incorrect(reason: Reason, detail: str | None = None) -> Prepared:
@@ -365,11 +368,12 @@ class Planner:
                 extraction=extraction,
                 detail=f"answer exceeds {settings.max_answer_chars} characters",
             )
-        parts = _parts(golds, extraction)
+        blanks = _blanks(golds, in_order)
+        parts = _parts(blanks, extraction)
         if parts is None:
             return scored_incorrect(
                 Reason.ANSWER_PARTS_MISMATCH,
-                f"{len(golds)} parts expected, answer has {len(candidates)}",
+                f"{len(blanks)} parts expected, answer has {len(candidates)}",
             )
         return SymbolicWork(route, extraction, parts, symbolic_key(parts, self._verifier_tag))
 
@@ -444,7 +448,11 @@ def _canonical_gold(gold: str) -> str:
     """A gold written as a solution counts by what it boxes or states as its final answer
     ("… Final Answer: The final answer is $28\\%$."). Several boxes count as one list when
     written as one ("\\boxed{1} papers and \\boxed{2} bins" is ``1, 2``); otherwise the gold
-    is ambiguous (``ValueError``)."""
+    is ambiguous (``ValueError``). Numbered blanks (``(1) 3 (2) 5``, ``第一空3第二空5``) are
+    written as ordered parts, ``3; 5`` (``pipeline/blanks.py``)."""
+    numbered = numbered_blanks(gold)
+    if numbered is not None:
+        return "; ".join(numbered)
     if "box" in gold or is_prose(gold):
         extraction = extract_answer(gold)
         if extraction is not None and extraction.source in (Source.BOXED, Source.ANCHOR):
@@ -478,6 +486,20 @@ def _parts(golds: tuple[tuple[str, ...], ...], extraction: Extraction) -> tuple[
     if per_part is None:
         return None
     return tuple(Part(g, (c,), None) for g, c in zip(golds, per_part, strict=True))
+
+
+def _blanks(golds: Golds, in_order: bool) -> Golds:
+    """A one-part gold written as ordered blanks (``3; 5``; a comma list when the problem asks
+    for an order) is one part per blank, compared position by position; any other gold is
+    returned as it is. Only a gold with one accepted form is split: pairing the blanks of
+    several forms would accept mixtures of them."""
+    if len(golds) != 1 or len(golds[0]) != 1:
+        return golds
+    (gold,) = golds[0]
+    blanks = ordered_blanks(gold, in_order)
+    if blanks is None:
+        return golds
+    return tuple((blank,) for blank in blanks)
 
 
 def _list_length(golds: tuple[str, ...]) -> int:

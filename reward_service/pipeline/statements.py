@@ -27,13 +27,15 @@ import re
 from dataclasses import dataclass
 
 from reward_service.pipeline.normalize import QUALIFIER
+from reward_service.pipeline.units import COUNTED
 
 STATEMENT_MAX_CHARS = 200
 
 INLINE_MATH = re.compile(r"\$\$([^$]+)\$\$|\$([^$]+)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]")
-# A number outside math, with a percent sign; "2nd" is an ordinal, not a value.
+# A number outside math, with a percent sign; "2nd" is an ordinal, not a value. A Chinese word
+# may stand right before it ("共有6种"), a letter of other scripts may not ("x2").
 _NUMBER = re.compile(
-    r"(?<![\w.,/\\^_])-?\d++(?:[.,]\d++)*+(?:/\d++)?+(?:\s*(?:\\?%|percent\b))?+"
+    r"(?<![.,/\\^_])(?<![^\W\u3040-\u30ff\u3400-\u9fff])-?\d++(?:[.,]\d++)*+(?:/\d++)?+(?:\s*(?:\\?%|percent\b))?+"
     r"(?!(?:st|nd|rd|th)\b)"
 )
 # What rejects the value right after it: "not 10", "isn't equal to 3", "不是 5".
@@ -100,7 +102,7 @@ _UNIT_TAIL = re.compile(
     r"(?:\s*(?!(?:million|billion|trillion|thousand|hundred|squared|cubed|times|or|and|is|are|"
     r"was|were|be|been|k|short|dozen|less|more|fewer|below|above)\b)"
     r"[A-Za-z°%€£¥$²³]+\.?){0,2}\s*"
-    r"|\s*(?:个|种|元|米|厘米|分米|千米|公里|分钟|小时|秒|克|千克|人|次|条|张|本|岁|天|度|项|位)\s*"
+    rf"|{COUNTED.pattern}"
 )
 _FILLER = frozenset(
     (

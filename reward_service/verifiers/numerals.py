@@ -13,6 +13,11 @@ _COMMA_GROUPED = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _DECIMAL_COMMA = re.compile(r"-?\d+,\d\d")
 
 
+def is_comma_numeral(text: str) -> bool:
+    """Whether ``text`` may be one number with a comma in it (``10,455``, ``2,74``)."""
+    return bool(_COMMA_GROUPED.fullmatch(text) or _DECIMAL_COMMA.fullmatch(text))
+
+
 def _numeral_value(text: str) -> str | None:
     """``text`` as a plain decimal numeral, reading a comma as digit grouping ("10,455") or
     as a decimal comma ("1000,99", "2,74"); None for anything else."""
@@ -43,8 +48,8 @@ _RATIONAL = re.compile(
     r"(?P<sign>-?)\s*(?:(?P<decimal>\d{1,40}(?:\.\d{1,40})?)|(?P<num>\d{1,40})\s*/\s*(?P<den>\d{1,40})"
     r"|\\frac\s*\{\s*(?P<fnum>\d{1,40})\s*\}\s*\{\s*(?P<fden>\d{1,40})\s*\})"
 )
-# Two numbers further apart than this, relative to the larger, are never one answer rounded.
-_RELATIVE_GAP = Fraction(1, 100)
+RELATIVE_GAP = Fraction(1, 100)
+"""Two numbers further apart than this, relative to the larger, are never one answer rounded."""
 
 
 def _rational(text: str) -> Fraction | None:
@@ -70,4 +75,4 @@ def distinct_numerals(gold: str, answer: str) -> bool:
     left, right = _rational(gold), _rational(answer)
     if left is None or right is None or left == right:
         return False
-    return abs(left - right) > _RELATIVE_GAP * max(abs(left), abs(right))
+    return abs(left - right) > RELATIVE_GAP * max(abs(left), abs(right))

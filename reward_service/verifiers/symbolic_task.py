@@ -14,7 +14,7 @@ from sympy import And, Eq, FiniteSet, Indexed, Interval, Symbol, Tuple, Union, s
 from sympy.core.function import AppliedUndef
 from sympy.core.relational import Relational
 
-from reward_service.verifiers.exact_numbers import differ, rational_verdict
+from reward_service.verifiers.exact_numbers import differ, far_apart, rational_verdict
 from reward_service.verifiers.numerals import distinct_numerals, same_numeral
 from reward_service.verifiers.outcome import Outcome
 
@@ -161,7 +161,7 @@ def check(
     failed = False
     for g in parsed_gold:
         for a in parsed_answer:
-            if not comparable(g, a):
+            if not comparable(g, a) or far_apart(g, a):
                 continue
             exact = rational_verdict(g, a)
             if exact is not None:

@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from reward_service.pipeline.extraction import Source, extract_answer, listed_boxes, split_parts
+from reward_service.pipeline.extraction import Source, extract_answer, listed_boxes
 
 B = Source.BOXED
 A = Source.ANCHOR
@@ -218,21 +218,6 @@ def test_thousands_of_boxes() -> None:
     span = " ".join(f"\\boxed{{{i}}}" for i in range(3000))
     extraction = extract_answer(span)
     assert extraction is not None and len(extraction.candidates) == 3000
-
-
-@pytest.mark.parametrize(
-    ("answer", "count", "parts"),
-    [
-        ("3; 5", 2, ("3", "5")),
-        ("3, 5", 2, ("3", "5")),
-        ("(1, 2), 5", 2, ("(1, 2)", "5")),
-        ("(1, 2); \\{3, 4\\}", 2, ("(1, 2)", "\\{3, 4\\}")),
-        ("1, 2, 3", 2, None),
-        ("7", 2, None),
-    ],
-)
-def test_split_parts(answer: str, count: int, parts: tuple[str, ...] | None) -> None:
-    assert split_parts(answer, count) == parts
 
 
 @pytest.mark.parametrize(

@@ -75,6 +75,14 @@ def verifier():  # type: ignore[no-untyped-def]
         ("2^{2005}", "2 \\cdot 2^{2004}", EQ),
         ("\\frac{1}{2004!}", "\\frac{2005}{2005!}", EQ),
         ("\\frac{\\sqrt{2}}{2}", "\\frac{1}{\\sqrt{2}}", EQ),
+        # a decimal keeps Math-Verify's rounding only within 1 % of the value: tiny values are
+        # not all 0 rounded to six decimals
+        ("0.0000001", "\\frac{1}{3\\cdot 10^{6}}", NE),
+        ("\\frac{1}{3\\cdot 10^{6}}", "0.0000001", NE),
+        ("2 \\times 10^{-9}", "10^{-9}", NE),
+        ("0.0000001", "10^{-7}", EQ),
+        ("0.000000333333", "\\frac{1}{3\\cdot 10^{6}}", EQ),
+        ("\\frac{1}{3}", "0.333333", EQ),
         ("10\\%", "10", EQ),  # percentages keep Math-Verify's reading
         ("10", "10\\%", EQ),
     ],
