@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from reward_service.pipeline.characters import fold
 from reward_service.pipeline.choice import ChoiceReading, read_choice
 from reward_service.pipeline.normalize import (
     QUALIFIER,
@@ -70,14 +71,98 @@ _LIST_GAP_MAX_CHARS = 100
 _CONNECTOR = re.compile(r"\band\b|[,;]|和|及", re.IGNORECASE)
 _LISTED_GAP_MAX_CHARS = 40
 _OR = re.compile(r"\bor\b|或", re.IGNORECASE)
-_ANCHOR = re.compile(
-    r"故答案为|答案为|答案是|最终答案|【答案】|答案:|"
-    r"故选|因此选|所以选|应选|答案选|"
-    r"final answer is|the answer is|\banswer\s*:|(?:^|\n)[ \t]*\**(?:final )?answer\b\**|"
-    r"(?:^|\n)[ \t]*####|<answer>",
-    re.IGNORECASE,
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorWords:
+    """How one language introduces an answer. Regular expressions, matched case-insensitively."""
+
+    anchors: str
+    """Phrases after which the answer follows ("the answer is", "答案是")."""
+    final: str
+    """Anchors that claim finality ("final answer", "最终答案")."""
+    qualifiers: str = ""
+    """Words that negate or hedge an anchored answer ("nicht", "peut-être"); English and
+    Chinese ones are ``normalize.QUALIFIER`` and ``statements.hedged``."""
+    closing: str = ""
+    """Words that may close the answer's sentence and are not part of it (Japanese "です")."""
+
+
+# A colon may have a space before it (French typography).
+ANCHOR_WORDS: dict[str, AnchorWords] = {
+    "zh": AnchorWords(
+        r"故答案为|答案为|答案是|【答案】|答案\s*:|故选|因此选|所以选|应选|答案选", r"最终答案"
+    ),
+    "en": AnchorWords(r"the answer is|\banswer\s*:", r"final answer is"),
+    "fr": AnchorWords(
+        r"la réponse est|\bréponse\s*:",
+        r"réponse finale",
+        r"\b(?:pas|ne|n'|peut-être|ou|environ|sans doute)\b",
+    ),
+    "de": AnchorWords(
+        r"die antwort (?:ist|lautet)|\bantwort\s*:",
+        r"endgültige antwort",
+        r"\b(?:nicht|kein\w*|vielleicht|oder|etwa|ungefähr|wahrscheinlich)\b",
+    ),
+    "es": AnchorWords(
+        r"la respuesta es|\brespuesta\s*:",
+        r"respuesta final",
+        r"\b(?:no|quizás?|tal vez|o|aproximadamente|probablemente)\b",
+    ),
+    "pt": AnchorWords(
+        r"a resposta é|\bresposta\s*:",
+        r"resposta final",
+        r"\b(?:não|talvez|ou|aproximadamente|provavelmente)(?!\w)",
+    ),
+    "it": AnchorWords(
+        r"la risposta è|\brisposta\s*:",
+        r"risposta finale",
+        r"\b(?:non|forse|o|circa|probabilmente)\b",
+    ),
+    "ru": AnchorWords(
+        r"\bответ\s*[:—–-]|ответ равен",
+        r"окончательный ответ",
+        r"\b(?:не|нет|или|возможно|примерно|около|наверное)\b",
+    ),
+    "ja": AnchorWords(
+        r"答えは|答え\s*:|解答\s*:",
+        r"最終的な答えは",
+        r"ない|かもしれ|または|あるいは|約|たぶん|おそらく",
+        r"(?:です|である|だ)[。.]?\s*\Z",
+    ),
+}
+
+
+def _joined(field: str) -> str:
+    """One field of every language, as one alternation; folded as the text it reads is
+    (``pipeline/characters.py``: "Ответ" is read with its look-alike letters in Latin)."""
+    return fold("|".join(p for p in (getattr(w, field) for w in ANCHOR_WORDS.values()) if p))
+
+
+# Anchors that are layout rather than a phrase: an "Answer" line, "####", an answer tag.
+_LAYOUT_ANCHORS = r"(?:^|\n)[ \t]*\**(?:final )?answer\b\**|(?:^|\n)[ \t]*####|<answer>"
+_ANCHOR = re.compile(f"{_joined('final')}|{_joined('anchors')}|{_LAYOUT_ANCHORS}", re.IGNORECASE)
+_FINAL_ANCHOR = re.compile(_joined("final"), re.IGNORECASE)
+_NOTHING = re.compile(r"(?!)")
+_LANGUAGES = tuple(
+    (
+        re.compile(fold(f"{words.final}|{words.anchors}"), re.IGNORECASE),
+        re.compile(fold(words.qualifiers), re.IGNORECASE) if words.qualifiers else _NOTHING,
+        re.compile(fold(words.closing), re.IGNORECASE) if words.closing else _NOTHING,
+    )
+    for words in ANCHOR_WORDS.values()
 )
-_FINAL_ANCHOR = re.compile(r"final answer|最终答案", re.IGNORECASE)
+
+
+def _language_of(anchor: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The qualifiers and closing words of the language of a matched anchor (none for layout
+    anchors, English and Chinese, whose qualifiers are the shared ones)."""
+    for phrase, qualifiers, closing in _LANGUAGES:
+        if phrase.fullmatch(anchor):
+            return qualifiers, closing
+    return _NOTHING, _NOTHING
+
+
 # An anchor naming someone else's answer: "Bob's answer is 5", "小明的答案是5" (not "我的",
 # "本题的").
 _SOMEONE_ELSE = re.compile(
@@ -311,9 +396,13 @@ def _anchored(text: str) -> _Anchored | _Refused | None:
     after = without_explanation(after)
     end = _SENTENCE_END.search(after)
     tail, beyond = (after[: end.start()], after[end.start() :]) if end else (after, "")
+    qualifiers, closing = _language_of(last.group())
+    answer = closing.sub("", answer)
     if hedged(before) or _MODAL_BEFORE.search(before) or hedged(tail):
         return REFUSED
     if _MATH_OR_NUMBER.search(tail) or QUALIFIER.search(answer):
+        return REFUSED
+    if qualifiers.search(_LATEX_WORDS.sub(" ", f"{before} {answer} {tail}")):
         return REFUSED
     beyond = _without_sign_off(beyond)
     if _MATH_OR_NUMBER.search(beyond) or _RETRACTION.search(beyond):

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 
 from reward_service.pipeline.normalize import QUALIFIER
-from reward_service.pipeline.units import COUNTED
+from reward_service.pipeline.units import COUNTED, COUNTER_WORD
 
 STATEMENT_MAX_CHARS = 200
 
@@ -102,7 +102,7 @@ _UNIT_TAIL = re.compile(
     r"(?:\s*(?!(?:million|billion|trillion|thousand|hundred|squared|cubed|times|or|and|is|are|"
     r"was|were|be|been|k|short|dozen|less|more|fewer|below|above)\b)"
     r"[A-Za-z°%€£¥$²³]+\.?){0,2}\s*"
-    rf"|{COUNTED.pattern}"
+    rf"|{COUNTER_WORD.pattern}"
 )
 _FILLER = frozenset(
     (
@@ -134,7 +134,9 @@ def stated_value(sentence: str) -> str | None:
     """The one value ``sentence`` states as its answer, or None (see the module docstring)."""
     if len(sentence) > STATEMENT_MAX_CHARS:
         return None
-    body = _OPENING.sub("", sentence, count=1).strip().rstrip(_CLOSING)
+    opening = _OPENING.match(sentence)
+    body = sentence[opening.end() :] if opening else sentence
+    body = body.strip().rstrip(_CLOSING)
     values, words = _values(body)
     if not values or hedged(words) or _NOT_A_STATEMENT_OPENING.match(body):
         return None
@@ -150,7 +152,7 @@ def stated_value(sentence: str) -> str | None:
         w.lower() in _FILLER or _CJK_FILLER.fullmatch(w) for w in _WORD.findall(head + tail)
     ):
         return value.text
-    if not _only_units(tail):
+    if not (_only_units(tail) or (opening and COUNTED.fullmatch(tail))):
         return None
     asserted = _copula_asserts(head)
     if asserted is not None:

@@ -42,11 +42,12 @@ _COUNTER = _alternatives(CHINESE_COUNTERS)
 # Characters that make a counted noun a part or a bound of the count ("6种之一", "6个中",
 # "6个多", "6种以外"): never in the noun a counter word may lead to.
 _NOT_A_NOUN = "之中多余外内以前后上下"
-COUNTED = re.compile(
-    rf"\s*(?:{_COUNTER})(?:\s*(?:不同的?|的)?[^\W\d_{_NOT_A_NOUN}a-zA-Z]{{1,4}})?\s*"
-)
-"""A Chinese counter word, optionally followed by the short noun it counts ("6种不同的排法",
-"6个人"): a statement's unit tail."""
+COUNTER_WORD = re.compile(rf"\s*(?:{_COUNTER})\s*")
+"""One Chinese counter word, with the space around it: a statement's unit tail ("共有6种")."""
+COUNTED = re.compile(rf"\s*(?:{_COUNTER})\s*(?:不同的?|的)?[^\W\d_{_NOT_A_NOUN}a-zA-Z]{{1,4}}\s*")
+"""A Chinese counter word and the short noun it counts ("6种不同的排法", "6个人"): a unit tail
+only in a sentence that opens with a conclusion ("因此，共有6种不同的排法"); elsewhere it
+describes ("这个故事里有 5 个人")."""
 _NUMBER = r"-?\d+(?:\.\d+)?|-?\\frac\s*\{\s*-?\d+\s*\}\s*\{\s*\d+\s*\}|-?\d+\s*/\s*\d+"
 _SPACE = r"(?:\s|\\[,;:! ]|\\q?quad\b|~)"
 _NUMBER_WITH_UNIT = re.compile(

@@ -265,3 +265,35 @@ def test_pathological_spans_are_bounded(span: str) -> None:
     started = time.perf_counter()
     extract_answer(span)
     assert time.perf_counter() - started < 5.0
+
+
+@pytest.mark.parametrize(
+    ("span", "candidates"),
+    [
+        ("La réponse est 5", ("5",)),
+        ("Réponse : $\\frac{1}{2}$", ("\\frac{1}{2}",)),
+        ("Die Antwort ist 5.", ("5",)),
+        ("Endgültige Antwort: 7", ("7",)),
+        ("La respuesta es 5", ("5",)),
+        ("A resposta é 5", ("5",)),
+        ("La risposta è 5", ("5",)),
+        ("Ответ: 5", ("5",)),
+        ("Ответ — 5", ("5",)),
+        ("答えは5", ("5",)),
+        ("答えは5です。", ("5",)),
+        # each language's negations and hedges refuse the answer it anchors
+        ("Die Antwort ist nicht 5", None),
+        ("Die Antwort ist vielleicht 5.", None),
+        ("La réponse est peut-être 5", None),
+        ("La respuesta es 5 o 6", None),
+        ("A resposta não é 5", None),
+        ("La risposta è forse 5", None),
+        ("Ответ: не 5", None),
+        ("Ответ: 5 или 6", None),
+        ("答えは5ではない", None),
+        ("La réponse est 5. Ou 6.", None),
+    ],
+)
+def test_anchors_in_other_languages(span: str, candidates: tuple[str, ...] | None) -> None:
+    extraction = extract_answer(span)
+    assert (extraction.candidates if extraction else None) == candidates

@@ -53,6 +53,7 @@ def test_units_are_dropped_in_canonical_answers(answer: str, canonical: str) -> 
         ("因此，共有6种不同的排法。", ("6",)),
         ("所以有6个人。", ("6",)),
         ("所以有6种之一。", None),  # a part of the count
+        ("这个故事里有 5 个人。", None),  # a description: a counted noun needs a conclusion
         ("所以有6个多。", None),  # a bound
         ("第6种", None),  # an ordinal, stated as nothing
         ("约有6种", None),  # an estimate
