@@ -116,6 +116,9 @@ class Script:
     fixed_text: list[str] = field(default_factory=list)
     """With mode "credulous": the prompt's own text (the spec's template pieces), which the
     judge does not take for verdicts; everything else it is shown, it may."""
+    in_flight: int = 0
+    peak_in_flight: int = 0
+    """Calls being answered now, and the most at once since ``peak_in_flight`` was reset."""
     truths: dict[str, bool] = field(default_factory=dict)
     """With mode "honest": the truth about each case's response, by the case id tagged in the
     problem (:func:`tag_case`). A case it has no truth for gets a 500 (``judge_unavailable``),
@@ -151,8 +154,13 @@ def build_app(script: Script) -> FastAPI:
         body = await request.json()
         script.requests.append(body)
         mode = script.mode
-        if script.delay_s:
-            await asyncio.sleep(script.delay_s)
+        script.in_flight += 1
+        script.peak_in_flight = max(script.peak_in_flight, script.in_flight)
+        try:
+            if script.delay_s:
+                await asyncio.sleep(script.delay_s)
+        finally:
+            script.in_flight -= 1
         if mode == "flaky" and script.fail_first > 0:
             script.fail_first -= 1
             return JSONResponse({"error": "busy"}, status_code=503)

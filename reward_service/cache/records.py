@@ -9,7 +9,7 @@ are remembered with their records (a GRPO group's identical answers store identi
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -82,10 +82,13 @@ def decode_decision(text: str) -> Decision:
         raise Undecodable(str(error)) from error
 
 
+_RESULT_FIELDS = fields(ResultRecord)  # "blame" is not stored: stored records are never unscorable
+
+
 def encode_result(record: ResultRecord) -> str:
-    fields = asdict(record)
-    del fields["blame"]  # stored records are never unscorable
-    return json.dumps({"v": RECORD_VERSION, **fields}, ensure_ascii=False)
+    # shallow (``asdict`` deep-copies every field: a tenth of a cold batch's store)
+    values = {f.name: getattr(record, f.name) for f in _RESULT_FIELDS if f.name != "blame"}
+    return json.dumps({"v": RECORD_VERSION, **values}, ensure_ascii=False)
 
 
 @lru_cache(maxsize=DECODED_MEMO)

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from reward_service.metrics import JudgeMetrics
+from reward_service.verifiers.judge.connections import Connections
 from reward_service.verifiers.judge.parsers import Constraint, ConstraintKind
 from reward_service.verifiers.judge.spec import Dialect, JudgeSpec
 
@@ -157,9 +158,7 @@ class JudgeClient:
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._concurrency = concurrency
         self._call_timeout_s = call_timeout_s
-        self._per_loop: dict[
-            asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, asyncio.Semaphore]
-        ] = {}
+        self._per_loop: dict[asyncio.AbstractEventLoop, tuple[Connections, asyncio.Semaphore]] = {}
         self._retries = retries
         self._backoff_s = backoff_s
         self.breaker = breaker
@@ -187,8 +186,8 @@ class JudgeClient:
         }
         if seed is not None:
             body["seed"] = seed
-        http, slots = self._for_loop()
-        async with slots:
+        connections, slots = self._for_loop()
+        async with slots, connections.lease() as http:
             try:
                 return await self._with_retries(http, body, deadline)
             except JudgeError as error:
@@ -249,7 +248,7 @@ class JudgeClient:
             self._metrics.calls.labels(outcome).inc()
             self._metrics.call_seconds.observe(time.monotonic() - started)
 
-    def _for_loop(self) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
+    def _for_loop(self) -> tuple[Connections, asyncio.Semaphore]:
         """Connections and the concurrency limit belong to the running event loop (a service
         driven from several ``asyncio.run`` calls gets a set per loop)."""
         loop = asyncio.get_running_loop()
@@ -258,17 +257,7 @@ class JudgeClient:
             for stale in [other for other in self._per_loop if other.is_closed()]:
                 del self._per_loop[stale]
             found = self._per_loop[loop] = (
-                httpx.AsyncClient(
-                    base_url=self._base_url,
-                    headers=self._headers,
-                    timeout=None,
-                    # one connection per call in flight: httpx's default pool (100, 20 kept
-                    # alive) would queue calls past it and reconnect for most of them
-                    limits=httpx.Limits(
-                        max_connections=self._concurrency,
-                        max_keepalive_connections=self._concurrency,
-                    ),
-                ),
+                Connections(self._base_url, self._headers, self._concurrency),
                 asyncio.Semaphore(self._concurrency),
             )
         return found
