@@ -86,7 +86,7 @@ _RESULT_FIELDS = fields(ResultRecord)  # "blame" is not stored: stored records a
 
 
 def encode_result(record: ResultRecord) -> str:
-    # shallow (``asdict`` deep-copies every field: a tenth of a cold batch's store)
+    # shallow: ``asdict`` deep-copies every field, on every result stored
     values = {f.name: getattr(record, f.name) for f in _RESULT_FIELDS if f.name != "blame"}
     return json.dumps({"v": RECORD_VERSION, **values}, ensure_ascii=False)
 
