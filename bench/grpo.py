@@ -8,7 +8,8 @@ scripted OpenAI-compatible judge that answers after a fixed latency; the rest ar
 Baseline: the loop a verl reward function runs — ``verify(parse(gold), parse(response))``
 with Math-Verify, once per response, in one process — timed on a sample of the symbolic
 responses (``--baseline-sample``) and reported per response. The service is measured through
-its HTTP and gRPC batch paths, cold (empty cache; a fresh server per transport) and warm.
+its HTTP and gRPC batch paths with the client's defaults, cold (empty cache; a fresh server per
+transport, started and warmed up as ``reward-service serve`` does) and warm.
 Printed: per-response costs, the speed-up over the baseline, agreement of the symbolic
 verdicts with the baseline's, and judge calls per response (judge call economy).
 
@@ -149,7 +150,9 @@ def comparisons(http_url: str) -> dict[str, float]:
 
 
 async def through(url: str, batch: list[ScoreRequest]) -> tuple[float, float, list[Verdict | None]]:
-    async with AsyncRewardClient(url, batch_size=len(batch), timeout_s=1800) as client:
+    # the client's defaults, as a trainer would use it: a long list goes in concurrent chunks
+    # of ``batch_size`` (1024), so encoding, transfer and scoring overlap
+    async with AsyncRewardClient(url, timeout_s=1800) as client:
         started = time.perf_counter()
         cold = await client.score_batch(batch)
         cold_s = time.perf_counter() - started

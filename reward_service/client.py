@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import grpc
 import httpx
+from pydantic import BaseModel, TypeAdapter
 
 from reward_service.client_gather import CallGatherer
 from reward_service.errors import ERRORS, ErrorCode
@@ -59,6 +60,13 @@ class _Transport(Protocol):
     async def aclose(self) -> None: ...
 
 
+_REQUESTS = TypeAdapter(list[ScoreRequest])
+
+
+class _BatchReply(BaseModel):
+    results: list[ScoreResult]
+
+
 class _HttpTransport:
     def __init__(self, url: str, token: str | None) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -67,12 +75,14 @@ class _HttpTransport:
     async def score_batch(
         self, requests: Sequence[ScoreRequest], timeout_s: float
     ) -> list[ScoreResult]:
-        body = {"requests": [r.model_dump(mode="json") for r in requests]}
+        # pydantic's JSON both ways (Rust): on bench/grpo.py's 4096-request, 84 MB batch a dict
+        # per request and json.dumps cost 1.9 s of client CPU, this 0.7 s (warm call 2.4 -> 1.5 s)
+        body = b'{"requests":' + _REQUESTS.dump_json(list(requests)) + b"}"
         try:
             reply = await self._client.post(
                 "/v1/score/batch",
-                json=body,
-                headers={TIMEOUT_HEADER: f"{timeout_s:.3f}"},
+                content=body,
+                headers={TIMEOUT_HEADER: f"{timeout_s:.3f}", "content-type": "application/json"},
                 timeout=timeout_s + 5,
             )
         except httpx.TransportError as error:
@@ -81,7 +91,7 @@ class _HttpTransport:
             ) from error
         if reply.status_code != 200:
             raise _http_error(reply)
-        return [ScoreResult.model_validate(r) for r in reply.json()["results"]]
+        return _BatchReply.model_validate_json(reply.content).results
 
     async def aclose(self) -> None:
         await self._client.aclose()

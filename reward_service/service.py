@@ -134,8 +134,9 @@ class RewardService:
         self.drain = Drain()
 
     async def warm_up(self) -> None:
-        """Run one comparison through the worker pool, so workers are up before traffic."""
-        await self.verifier.check("1", "1.0")
+        """Run one comparison through the worker pool and start the filter processes, so
+        both are up before traffic."""
+        await asyncio.gather(self.verifier.check("1", "1.0"), self._filters.warm_up())
 
     @property
     def draining(self) -> bool:

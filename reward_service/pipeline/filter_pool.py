@@ -24,6 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from reward_service.pipeline.prepare import FilterInput, FilterVerdict, filter_verdict
 from reward_service.settings import RepetitionSettings
+from reward_service.types import Template
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,21 @@ class FilterPool:
             chunks = _split(list(items), self._processes * _CHUNKS_PER_PROCESS)
             parts = await asyncio.gather(*(self._in_process(c) for c in chunks))
         return [verdict for part in parts for verdict in part]
+
+    async def warm_up(self) -> None:
+        """Start the filter processes and load the filters in each, so that the first large
+        batch does not pay for it (a process's start and imports cost ~0.5 s of CPU)."""
+        if self._processes == 0:
+            return
+        loop = asyncio.get_running_loop()
+        executor = self._pool()
+        probe = [FilterInput("<think>a</think>b", Template.R1, False, slice(7, 8))]
+        await asyncio.gather(
+            *(
+                loop.run_in_executor(executor, _verdicts, probe, self._repetition)
+                for _ in range(self._processes)
+            )
+        )
 
     def pids(self) -> list[int]:
         """The filter processes running now (none before the first batch sent to them)."""

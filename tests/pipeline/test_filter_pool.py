@@ -82,3 +82,17 @@ def test_a_killed_filter_process_is_replaced_and_the_batch_answers(pool: FilterP
 def test_a_small_batch_is_filtered_in_this_process(pool: FilterPool) -> None:
     assert asyncio.run(pool.verdicts(INPUTS[:1])) == [filter_verdict(INPUTS[0], SETTINGS)]
     assert pool.pids() == []
+
+
+def test_warm_up_starts_every_filter_process_before_the_first_batch(pool: FilterPool) -> None:
+    asyncio.run(pool.warm_up())
+    started = sorted(pool.pids())
+    assert len(started) == 2
+    assert asyncio.run(pool.verdicts(INPUTS)) == [filter_verdict(i, SETTINGS) for i in INPUTS]
+    assert sorted(pool.pids()) == started  # the batch ran on the processes warm-up started
+
+
+def test_warm_up_without_processes_starts_nothing() -> None:
+    filters = FilterPool(0, SETTINGS)
+    asyncio.run(filters.warm_up())
+    assert filters.pids() == []
