@@ -18,7 +18,6 @@ ran, read from the server's ``reward_work_started_total`` (equal when dedup work
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import sys
@@ -35,7 +34,7 @@ import grpc
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.grpo import grpo_step
+from bench.grpo import grpo_step, step_arguments
 from reward_service import ScoreRequest, ScoreResult
 from reward_service.client import AsyncRewardClient
 from reward_service.frontends.grpc_convert import request_to_proto, result_from_proto
@@ -147,11 +146,7 @@ def measure(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--problems", type=int, default=256)
-    parser.add_argument("--rollouts", type=int, default=16)
-    parser.add_argument("--judge-share", type=float, default=0.4)
-    parser.add_argument("--judge-latency-ms", type=float, default=200)
+    parser = step_arguments(__doc__.split("\n")[0])
     parser.add_argument("--concurrency", type=int, default=256)
     args = parser.parse_args()
     step = grpo_step(args.problems, args.rollouts, args.judge_share)

@@ -162,12 +162,18 @@ async def through(url: str, batch: list[ScoreRequest]) -> tuple[float, float, li
     return cold_s, warm_s, [r.verdict for r in cold]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def step_arguments(description: str) -> argparse.ArgumentParser:
+    """A parser with the GRPO step's shape: problems, rollouts, judge share and latency."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--problems", type=int, default=256)
     parser.add_argument("--rollouts", type=int, default=16)
     parser.add_argument("--judge-share", type=float, default=0.4)
     parser.add_argument("--judge-latency-ms", type=float, default=200)
+    return parser
+
+
+def main() -> int:
+    parser = step_arguments(__doc__.split("\n")[0])
     parser.add_argument("--baseline-sample", type=int, default=400)
     args = parser.parse_args()
     batch = grpo_step(args.problems, args.rollouts, args.judge_share)

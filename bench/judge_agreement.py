@@ -7,10 +7,10 @@ verdicts compared with the labels (``audit_expected`` where reviewed, else ``exp
 Default files: the GAOKAO fill-in-the-blank corpus file and our free-form set
 (``tests/data/judge_freeform.jsonl``: multi-part Chinese answers, text answers). Default
 variants: every llama.cpp spec served as ``qwen2.5-coder`` — the built-in
-``qwen2.5-coder-llamacpp`` and those in ``bench/judge_variants/`` (answer + process, the former
-answer-only default, full solution, student-first order, a constrained single choice) — plus the built-in one asked
-``--samples`` times at ``sample_temperature``, abstaining (``judge_disagreement``) unless all
-agree. A variant is ``NAME`` or ``NAME*K`` (K samples).
+``qwen2.5-coder-llamacpp`` and those in ``bench/judge_variants/`` (answer + process, the
+former answer-only default, full solution, student-first order, a constrained single choice) —
+plus the built-in one asked ``--samples`` times at ``sample_temperature``, abstaining
+(``judge_disagreement``) unless all agree. A variant is ``NAME`` or ``NAME*K`` (K samples).
 
 Per variant and file it prints rows, agreement (unscorable counts as not rewarded), false
 positives (rewarded, label wrong), false negatives (not rewarded, label right), abstentions

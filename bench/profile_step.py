@@ -12,7 +12,6 @@ Printed: wall and CPU seconds of this process, the per-stage sums of
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import cProfile
 import os
@@ -26,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from prometheus_client import generate_latest
 
-from bench.grpo import grpo_step
+from bench.grpo import grpo_step, step_arguments
 from reward_service import RewardService, ScoreRequest, Settings
 from tests.judge_server import judge_server
 
@@ -79,11 +78,7 @@ async def step(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--problems", type=int, default=256)
-    parser.add_argument("--rollouts", type=int, default=16)
-    parser.add_argument("--judge-share", type=float, default=0.4)
-    parser.add_argument("--judge-latency-ms", type=float, default=200)
+    parser = step_arguments(__doc__.split("\n")[0])
     parser.add_argument("--cprofile", action="store_true", help="profile the cold batch")
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--top", type=int, default=40)

@@ -57,7 +57,7 @@ class FilterPool:
 
     async def warm_up(self) -> None:
         """Start the filter processes and load the filters in each, so that the first large
-        batch does not pay for it (a process's start and imports cost ~0.5 s of CPU)."""
+        batch does not pay for it inside its call."""
         if self._processes == 0:
             return
         loop = asyncio.get_running_loop()

@@ -32,7 +32,11 @@ that no worker could run."""
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running_server(tmp_path_factory.mktemp("healing"), cache_size="0") as running:
+    # no filter processes: they are children of the same fork server, started at warm-up, and
+    # this module kills verifier workers only (worker_pids)
+    with running_server(
+        tmp_path_factory.mktemp("healing"), cache_size="0", filter_processes="0"
+    ) as running:
         yield running
 
 
